@@ -1,0 +1,190 @@
+# A whole VPC with nat-on-demand: one public subnet with an internet gateway
+# (where the NAT Gateway goes), two private subnets with their own route
+# tables, and a workload Lambda in the private subnets that reports what it
+# sees while the run holds the NAT Gateway.
+
+data "aws_availability_zones" "available" {
+  state = "available"
+}
+
+locals {
+  azs = slice(data.aws_availability_zones.available.names, 0, 2)
+}
+
+################################################################################
+# Network
+################################################################################
+
+resource "aws_vpc" "this" {
+  cidr_block           = "10.20.0.0/16"
+  enable_dns_support   = true
+  enable_dns_hostnames = true
+
+  tags = { Name = var.name }
+}
+
+resource "aws_internet_gateway" "this" {
+  vpc_id = aws_vpc.this.id
+
+  tags = { Name = var.name }
+}
+
+resource "aws_subnet" "public" {
+  vpc_id            = aws_vpc.this.id
+  cidr_block        = "10.20.0.0/24"
+  availability_zone = local.azs[0]
+
+  tags = { Name = "${var.name}-public" }
+}
+
+resource "aws_route_table" "public" {
+  vpc_id = aws_vpc.this.id
+
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws_internet_gateway.this.id
+  }
+
+  tags = { Name = "${var.name}-public" }
+}
+
+resource "aws_route_table_association" "public" {
+  subnet_id      = aws_subnet.public.id
+  route_table_id = aws_route_table.public.id
+}
+
+resource "aws_subnet" "private" {
+  count = 2
+
+  vpc_id            = aws_vpc.this.id
+  cidr_block        = "10.20.${count.index + 1}.0/24"
+  availability_zone = local.azs[count.index]
+
+  tags = { Name = "${var.name}-private-${count.index}" }
+}
+
+# No inline routes: the module adds and removes 0.0.0.0/0 during a run, and an
+# inline route block would make Terraform fight it.
+resource "aws_route_table" "private" {
+  count = 2
+
+  vpc_id = aws_vpc.this.id
+
+  tags = { Name = "${var.name}-private-${count.index}" }
+}
+
+resource "aws_route_table_association" "private" {
+  count = 2
+
+  subnet_id      = aws_subnet.private[count.index].id
+  route_table_id = aws_route_table.private[count.index].id
+}
+
+################################################################################
+# Workload: a Lambda function in the private subnets
+################################################################################
+
+data "archive_file" "workload" {
+  type        = "zip"
+  source_file = "${path.module}/workload/handler.py"
+  output_path = "${path.root}/.terraform/${var.name}-workload.zip"
+}
+
+data "aws_iam_policy_document" "workload_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "workload" {
+  name               = "${var.name}-workload"
+  assume_role_policy = data.aws_iam_policy_document.workload_assume.json
+}
+
+resource "aws_iam_role_policy_attachment" "workload_vpc" {
+  role       = aws_iam_role.workload.name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+}
+
+data "aws_iam_policy_document" "workload" {
+  statement {
+    actions   = ["ec2:DescribeRouteTables", "ec2:DescribeNatGateways"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "workload" {
+  name   = "describe-network"
+  role   = aws_iam_role.workload.id
+  policy = data.aws_iam_policy_document.workload.json
+}
+
+resource "aws_security_group" "workload" {
+  name        = "${var.name}-workload"
+  description = "Workload: egress only"
+  vpc_id      = aws_vpc.this.id
+
+  egress {
+    description = "HTTPS to the internet, through the NAT Gateway during a run"
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+
+resource "aws_cloudwatch_log_group" "workload" {
+  name              = "/aws/lambda/${var.name}-workload"
+  retention_in_days = 7
+}
+
+resource "aws_lambda_function" "workload" {
+  function_name    = "${var.name}-workload"
+  role             = aws_iam_role.workload.arn
+  filename         = data.archive_file.workload.output_path
+  source_code_hash = data.archive_file.workload.output_base64sha256
+  handler          = "handler.handler"
+  runtime          = "python3.12"
+  timeout          = 60
+
+  vpc_config {
+    subnet_ids         = aws_subnet.private[*].id
+    security_group_ids = [aws_security_group.workload.id]
+  }
+
+  environment {
+    variables = {
+      ROUTE_TABLE_IDS = join(",", aws_route_table.private[*].id)
+    }
+  }
+
+  depends_on = [
+    aws_iam_role_policy_attachment.workload_vpc,
+    aws_iam_role_policy.workload,
+    aws_cloudwatch_log_group.workload,
+  ]
+}
+
+################################################################################
+# nat-on-demand
+################################################################################
+
+module "nat_on_demand" {
+  source = "../../"
+
+  name                    = var.name
+  public_subnet_id        = aws_subnet.public.id
+  private_route_table_ids = aws_route_table.private[*].id
+  workload_lambda_arn     = aws_lambda_function.workload.arn
+
+  # The public route table must route to the internet gateway before the
+  # first NAT Gateway is created.
+  depends_on = [aws_route_table_association.public]
+
+  tags = { Example = "complete" }
+}

@@ -1,0 +1,34 @@
+output "egress_public_ip" {
+  description = "Public IP the internet sees for the workload's traffic during a run."
+  value       = module.nat_on_demand.egress_public_ip
+}
+
+output "state_machine_arn" {
+  description = "Start a run: aws stepfunctions start-execution --state-machine-arn <this>."
+  value       = module.nat_on_demand.state_machine_arn
+}
+
+output "private_route_table_ids" {
+  description = "Route tables the module routes through the NAT Gateway during a run."
+  value       = module.nat_on_demand.route_table_ids
+}
+
+output "public_subnet_id" {
+  description = "Subnet the NAT Gateway is created in."
+  value       = aws_subnet.public.id
+}
+
+output "workload_function_name" {
+  description = "The example's workload Lambda."
+  value       = aws_lambda_function.workload.function_name
+}
+
+output "lease_table_name" {
+  description = "DynamoDB table of the lease."
+  value       = module.nat_on_demand.lease_table_name
+}
+
+output "nat_gateway_tag" {
+  description = "Tag carried by the NAT Gateways of this instance."
+  value       = module.nat_on_demand.nat_gateway_tag
+}

@@ -1,0 +1,119 @@
+"""Schemas of what the handlers accept: the events the state machine sends and a run's input.
+
+Validation uses Powertools (JSON Schema, fastjsonschema underneath). Errors are
+re-raised as domain errors whose message names the offending field, e.g.
+`execution input: run_label must match pattern ...`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
+
+from nat_on_demand.errors import InvalidEvent, InvalidRunInput
+
+EXECUTION_ARN = r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:execution:[A-Za-z0-9_.-]+:[^:\s]+$"
+NAT_GATEWAY_ID = r"^nat-[0-9a-f]{8,17}$"
+
+_EXECUTION_ARN_PROPERTY = {"type": "string", "pattern": EXECUTION_ARN}
+
+# What a run accepts as its execution input (StartExecution, schedules, rules).
+RUN_INPUT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        # Passed unchanged as the workload's own input.
+        "workload_input": {},
+        # A free-form name for logs and the lease, e.g. "nightly-sync".
+        "run_label": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 80,
+            "pattern": r"^[A-Za-z0-9 _.:/=+@-]+$",
+        },
+    },
+}
+
+ACTIONS = ("acquire", "poll", "attach_routes", "release")
+
+_ACTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["action"],
+    "properties": {"action": {"enum": list(ACTIONS)}},
+}
+
+CONTROLLER_SCHEMAS: dict[str, dict[str, Any]] = {
+    "acquire": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["action", "execution_arn", "execution_input"],
+        "properties": {
+            "action": {"const": "acquire"},
+            "execution_arn": _EXECUTION_ARN_PROPERTY,
+            "execution_input": {},
+        },
+    },
+    "poll": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["action", "execution_arn", "nat_gateway_id", "deadline"],
+        "properties": {
+            "action": {"const": "poll"},
+            "execution_arn": _EXECUTION_ARN_PROPERTY,
+            # null while the run waits for an earlier NAT Gateway to be deleted.
+            "nat_gateway_id": {
+                "anyOf": [{"type": "null"}, {"type": "string", "pattern": NAT_GATEWAY_ID}]
+            },
+            "deadline": {"type": "number", "minimum": 0},
+        },
+    },
+    "attach_routes": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["action", "execution_arn", "nat_gateway_id"],
+        "properties": {
+            "action": {"const": "attach_routes"},
+            "execution_arn": _EXECUTION_ARN_PROPERTY,
+            "nat_gateway_id": {"type": "string", "pattern": NAT_GATEWAY_ID},
+        },
+    },
+    "release": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["action", "execution_arn"],
+        "properties": {
+            "action": {"const": "release"},
+            "execution_arn": _EXECUTION_ARN_PROPERTY,
+        },
+    },
+}
+
+
+def _describe(error: SchemaValidationError, subject: str) -> str:
+    detail = error.validation_message or str(error)
+    if detail.startswith("data."):
+        detail = detail[len("data.") :]
+    elif detail.startswith("data "):
+        detail = "the value " + detail[len("data ") :]
+    return f"{subject}: {detail}"
+
+
+def parse_controller_event(event: Any) -> dict[str, Any]:
+    """The event if it is one the controller handles; InvalidEvent naming the field if not."""
+    try:
+        validate(event=event, schema=_ACTION_SCHEMA)
+        action = event["action"]
+        return dict(validate(event=event, schema=CONTROLLER_SCHEMAS[action]))
+    except SchemaValidationError as error:
+        raise InvalidEvent(_describe(error, "controller event")) from error
+
+
+def parse_run_input(execution_input: Any) -> dict[str, Any]:
+    """A run's execution input with defaults filled in; InvalidRunInput naming the field if bad."""
+    try:
+        run_input = dict(validate(event=execution_input, schema=RUN_INPUT_SCHEMA))
+    except SchemaValidationError as error:
+        raise InvalidRunInput(_describe(error, "execution input")) from error
+    run_input.setdefault("workload_input", {})
+    return run_input

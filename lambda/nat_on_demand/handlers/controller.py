@@ -1,0 +1,78 @@
+"""The controller: one function for every step of a run, chosen by the event's `action`."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger, Tracer
+
+from nat_on_demand import config as configuration
+from nat_on_demand import events, steps
+from nat_on_demand.config import Config
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = events.parse_controller_event(event)
+    config = configuration.load()
+    logger.append_keys(
+        action=request["action"],
+        execution_arn=request["execution_arn"],
+        nat_instance=config.instance,
+    )
+    if request.get("nat_gateway_id"):
+        logger.append_keys(nat_gateway_id=request["nat_gateway_id"])
+    result: dict[str, Any] = _ACTIONS[request["action"]](config, request)
+    return result
+
+
+def _acquire(config: Config, request: dict[str, Any]) -> dict[str, Any]:
+    # Validated before anything is written: a malformed start creates nothing.
+    run_input = events.parse_run_input(request["execution_input"])
+    if "run_label" in run_input:
+        logger.append_keys(run_label=run_input["run_label"])
+    deadline = time.time() + config.ready_timeout_seconds
+    status = steps.acquire(config, request["execution_arn"])
+    return {
+        "run": {
+            **run_input,
+            "poll_interval_seconds": config.poll_interval_seconds,
+            "workload_timeout_seconds": config.workload_timeout_seconds,
+        },
+        "nat": status.as_dict(deadline),
+    }
+
+
+def _poll(config: Config, request: dict[str, Any]) -> dict[str, Any]:
+    status = steps.poll(
+        config, request["execution_arn"], request["nat_gateway_id"], request["deadline"]
+    )
+    return status.as_dict(request["deadline"])
+
+
+def _attach_routes(config: Config, request: dict[str, Any]) -> dict[str, Any]:
+    changes = steps.attach_routes(config, request["nat_gateway_id"])
+    return {
+        "route_table_ids": list(config.route_table_ids),
+        "changes": [change.as_dict() for change in changes],
+    }
+
+
+def _release(config: Config, request: dict[str, Any]) -> dict[str, Any]:
+    return steps.release(config, request["execution_arn"]).as_dict()
+
+
+_ACTIONS = {
+    "acquire": _acquire,
+    "poll": _poll,
+    "attach_routes": _attach_routes,
+    "release": _release,
+}

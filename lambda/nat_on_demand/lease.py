@@ -1,0 +1,196 @@
+"""The lease: which runs hold the NAT Gateway of one slot, in one DynamoDB item.
+
+Every change is a single conditional UpdateItem, so concurrent runs never
+read-modify-write: DynamoDB applies conditional writes to one item one at a
+time. Attributes of the item (key `pk`, the slot's lease id):
+
+- holders: string set of the execution ARNs holding the NAT Gateway;
+- nat_gateway_id: the slot's current NAT Gateway, absent when there is none;
+- generation: bumped whenever a NAT Gateway is given up; the create token of
+  the next NAT Gateway derives from it, so all runs of a generation share one;
+- retiring_nat_gateway_id / retiring_by: a NAT Gateway being torn down, and
+  the run tearing it down. Until it is `deleted` its Elastic IP is still
+  associated, so no new NAT Gateway can be made: new runs wait;
+- nat_recorded_at: epoch seconds when nat_gateway_id was recorded;
+- nat_history: every NAT Gateway id this slot ever recorded, to recognise our
+  own dead routes after EC2 stops listing the NAT Gateway (about an hour);
+- updated_at: epoch seconds of the last change.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from nat_on_demand import aws
+
+
+@dataclass(frozen=True)
+class Lease:
+    holders: frozenset[str]
+    nat_gateway_id: str | None
+    generation: int
+    retiring_nat_gateway_id: str | None
+    retiring_by: str | None
+    nat_history: frozenset[str]
+    nat_recorded_at: int = 0
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any] | None) -> Lease:
+        item = item or {}
+        return cls(
+            holders=frozenset(item.get("holders", {}).get("SS", [])),
+            nat_gateway_id=item.get("nat_gateway_id", {}).get("S"),
+            generation=int(item.get("generation", {}).get("N", "0")),
+            retiring_nat_gateway_id=item.get("retiring_nat_gateway_id", {}).get("S"),
+            retiring_by=item.get("retiring_by", {}).get("S"),
+            nat_history=frozenset(item.get("nat_history", {}).get("SS", [])),
+            nat_recorded_at=int(item.get("nat_recorded_at", {}).get("N", "0")),
+        )
+
+
+class LeaseTable:
+    """Conditional operations on the lease item of one slot."""
+
+    def __init__(self, table_name: str, lease_id: str) -> None:
+        self.table_name = table_name
+        self.lease_id = lease_id
+
+    def get(self) -> Lease:
+        with aws.calling(f"GetItem {self.table_name} {self.lease_id}"):
+            response = aws.dynamodb().get_item(
+                TableName=self.table_name, Key=self._key(), ConsistentRead=True
+            )
+        return Lease.from_item(response.get("Item"))
+
+    def join(self, holder: str) -> Lease:
+        """Add `holder`; adding it again is a no-op (a set has no duplicates)."""
+        item = self._update(
+            "ADD holders :holder_set SET updated_at = :now, "
+            "generation = if_not_exists(generation, :zero)",
+            {":holder_set": {"SS": [holder]}, ":zero": {"N": "0"}},
+        )
+        assert item is not None
+        return Lease.from_item(item)
+
+    def leave_unless_last(self, holder: str) -> Lease | None:
+        """Drop `holder` if others still hold the lease; None if it is the last or absent."""
+        return self._update(
+            "DELETE holders :holder_set SET updated_at = :now",
+            {":holder_set": {"SS": [holder]}, ":holder": {"S": holder}, ":one": {"N": "1"}},
+            condition="contains(holders, :holder) AND size(holders) > :one",
+            as_lease=True,
+        )
+
+    def leave_as_last(self, holder: str, lease: Lease) -> bool:
+        """Drop the last holder and, in the same write, retire the NAT Gateway it held.
+
+        Fails (False) if anyone joined, left or changed the NAT Gateway since
+        `lease` was read; the caller reads again.
+        """
+        values: dict[str, Any] = {
+            ":holder_set": {"SS": [holder]},
+            ":holder": {"S": holder},
+            ":one": {"N": "1"},
+        }
+        condition = "contains(holders, :holder) AND size(holders) = :one"
+        if lease.nat_gateway_id is None:
+            return (
+                self._update(
+                    "DELETE holders :holder_set SET updated_at = :now",
+                    values,
+                    condition=condition + " AND attribute_not_exists(nat_gateway_id)",
+                )
+                is not None
+            )
+        values |= {":nat": {"S": lease.nat_gateway_id}, ":generation": {"N": str(lease.generation)}}
+        return (
+            self._update(
+                "DELETE holders :holder_set "
+                "SET generation = generation + :one, retiring_nat_gateway_id = :nat, "
+                "retiring_by = :holder, updated_at = :now REMOVE nat_gateway_id",
+                values,
+                condition=condition + " AND generation = :generation AND nat_gateway_id = :nat",
+            )
+            is not None
+        )
+
+    def record_nat(self, generation: int, nat_gateway_id: str) -> bool:
+        """Make `nat_gateway_id` the slot's NAT Gateway, if `generation` is still current."""
+        return (
+            self._update(
+                "SET nat_gateway_id = :nat, nat_recorded_at = :now, updated_at = :now "
+                "ADD nat_history :nat_set",
+                {
+                    ":nat": {"S": nat_gateway_id},
+                    ":nat_set": {"SS": [nat_gateway_id]},
+                    ":generation": {"N": str(generation)},
+                },
+                condition="generation = :generation "
+                "AND attribute_not_exists(retiring_nat_gateway_id) "
+                "AND (attribute_not_exists(nat_gateway_id) OR nat_gateway_id = :nat)",
+            )
+            is not None
+        )
+
+    def drop_nat(self, nat_gateway_id: str, *, wait_for_deletion: bool) -> bool:
+        """Give up the current NAT Gateway (failed, deleted by someone, or vanished).
+
+        With `wait_for_deletion`, new runs wait until it is `deleted` (its
+        Elastic IP is associated until then); otherwise they create a new one.
+        """
+        update = "SET generation = generation + :one, updated_at = :now"
+        if wait_for_deletion:
+            update += ", retiring_nat_gateway_id = :nat"
+        return (
+            self._update(
+                update + " REMOVE nat_gateway_id",
+                {":nat": {"S": nat_gateway_id}, ":one": {"N": "1"}},
+                condition="nat_gateway_id = :nat",
+            )
+            is not None
+        )
+
+    def clear_retiring(self, nat_gateway_id: str) -> bool:
+        """Forget a retired NAT Gateway once it is deleted."""
+        return (
+            self._update(
+                "SET updated_at = :now REMOVE retiring_nat_gateway_id, retiring_by",
+                {":nat": {"S": nat_gateway_id}},
+                condition="retiring_nat_gateway_id = :nat",
+            )
+            is not None
+        )
+
+    def _key(self) -> dict[str, Any]:
+        return {"pk": {"S": self.lease_id}}
+
+    def _update(
+        self,
+        expression: str,
+        values: dict[str, Any],
+        *,
+        condition: str | None = None,
+        as_lease: bool = False,
+    ) -> Any:
+        """Run one UpdateItem; the new item, a Lease if asked, or None if the condition failed."""
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": self._key(),
+            "UpdateExpression": expression,
+            "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}, **values},
+            "ReturnValues": "ALL_NEW",
+        }
+        if condition is not None:
+            request["ConditionExpression"] = condition
+        try:
+            response = aws.dynamodb().update_item(**request)
+        except ClientError as error:
+            if aws.error_code(error) == "ConditionalCheckFailedException":
+                return None
+            raise aws.to_domain_error(error, f"UpdateItem {self.table_name}") from error
+        item = response.get("Attributes", {})
+        return Lease.from_item(item) if as_lease else item

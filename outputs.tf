@@ -1,0 +1,64 @@
+output "egress_public_ip" {
+  description = "Public IPv4 address the internet sees for traffic of a run: the Elastic IP of the NAT Gateway. Stable across runs; give it to partners who allowlist."
+  value       = local.egress_public_ip
+}
+
+output "eip_allocation_id" {
+  description = "Allocation ID of the Elastic IP the NAT Gateway uses (created by the module, or the one passed in)."
+  value       = local.eip_allocation_id
+}
+
+output "state_machine_arn" {
+  description = "ARN of the Step Functions state machine; start a run with StartExecution on it."
+  value       = aws_sfn_state_machine.this.arn
+}
+
+output "state_machine_name" {
+  description = "Name of the Step Functions state machine."
+  value       = aws_sfn_state_machine.this.name
+}
+
+output "state_machine_role_arn" {
+  description = "ARN of the IAM role the state machine runs as (add permissions here if a workload needs more)."
+  value       = aws_iam_role.state_machine.arn
+}
+
+output "controller_function_arn" {
+  description = "ARN of the controller Lambda function that runs every step of a run."
+  value       = aws_lambda_function.controller.arn
+}
+
+output "controller_function_name" {
+  description = "Name of the controller Lambda function."
+  value       = aws_lambda_function.controller.function_name
+}
+
+output "controller_log_group_name" {
+  description = "CloudWatch log group of the controller function (JSON lines with the execution ARN, NAT Gateway and route table IDs)."
+  value       = aws_cloudwatch_log_group.controller.name
+}
+
+output "lease_table_name" {
+  description = "Name of the DynamoDB table holding the lease (which runs hold the NAT Gateway)."
+  value       = aws_dynamodb_table.lease.name
+}
+
+output "lease_table_arn" {
+  description = "ARN of the DynamoDB lease table."
+  value       = aws_dynamodb_table.lease.arn
+}
+
+output "route_table_ids" {
+  description = "Route tables whose destinations the module routes through the NAT Gateway during a run."
+  value       = var.private_route_table_ids
+}
+
+output "destination_cidr_blocks" {
+  description = "Destinations the module routes through the NAT Gateway during a run."
+  value       = var.destination_cidr_blocks
+}
+
+output "nat_gateway_tag" {
+  description = "Tag (key and value) carried by every NAT Gateway this instance creates; filter on it to find them."
+  value       = { key = local.instance_tag_key, value = var.name }
+}
