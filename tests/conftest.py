@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 _FAKE_ENV = {
@@ -11,7 +13,16 @@ _FAKE_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
     "AWS_EC2_METADATA_DISABLED": "true",
+    # moto loads ~1,300 public AMIs into every new EC2 backend (a second per
+    # test); nothing here uses AMIs.
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
+
+# Set at import as well: session fixtures and clients created before the first
+# test must not see a developer's real credentials either.
+for _name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+    os.environ.pop(_name, None)
+os.environ.update(_FAKE_ENV)
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,8 @@ _SERIALISED_SERVICES = ("ec2", "dynamodb")
 
 _hooks: list[Hook] = []
 _locks: dict[str, threading.RLock] = {name: threading.RLock() for name in _SERIALISED_SERVICES}
-_original_call_action: Callable[[BaseResponse], Any] | None = None
+# moto's own call_action, kept once install() has wrapped it.
+_original: dict[str, Callable[[BaseResponse], Any]] = {}
 
 
 def add_hook(hook: Hook) -> None:
@@ -47,15 +48,13 @@ def service_lock(service: str) -> threading.RLock:
 
 def install() -> None:
     """Wrap moto's `call_action`; idempotent."""
-    global _original_call_action
-    if _original_call_action is not None:
+    if "call_action" in _original:
         return
-    _original_call_action = BaseResponse.call_action
+    _original["call_action"] = BaseResponse.call_action
     BaseResponse.call_action = _call_action  # type: ignore[method-assign]
 
 
 def _call_action(self: BaseResponse) -> Any:
-    assert _original_call_action is not None
     service = self.service_name or ""
     lock = _locks.get(service)
     if lock is None:
@@ -65,7 +64,6 @@ def _call_action(self: BaseResponse) -> Any:
 
 
 def _run(response: BaseResponse, service: str) -> Any:
-    assert _original_call_action is not None
     action = response._get_action() or ""
     try:
         for hook in list(_hooks):
@@ -74,4 +72,4 @@ def _run(response: BaseResponse, service: str) -> Any:
         status, headers, body = response.serialized(ActionResult(error))
         headers, body = response._enrich_response(headers, body)
         return status, headers, body
-    return _original_call_action(response)
+    return _original["call_action"](response)

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from emulator import ec2 as ec2_fidelity
 from emulator import settings
 from emulator.server import install_fidelity_patches
-from nat_on_demand import aws
 from nat_on_demand.config import Config
 
 PENDING_SECONDS = 100.0
@@ -37,13 +38,28 @@ def clock() -> Iterator[settings.Clock]:
     settings.timings = saved
 
 
-@pytest.fixture
-def mocked_aws(clock: settings.Clock) -> Iterator[None]:
+@pytest.fixture(scope="session")
+def _moto() -> Iterator[Any]:
+    """One moto mock for the session; each test gets fresh backends from `mocked_aws`."""
     install_fidelity_patches()
-    with mock_aws():
-        aws.reset_clients()
-        yield
-    aws.reset_clients()
+    mock = mock_aws()
+    mock.start()
+    yield mock
+    mock.stop()
+
+
+@pytest.fixture
+def mocked_aws(_moto: Any, clock: settings.Clock) -> Iterator[None]:
+    _moto.reset()
+    ec2_fidelity.reset()
+    yield
+    ec2_fidelity.clear_forced_failures()
+
+
+@cache
+def client(service: str) -> Any:
+    """A test's own boto3 client (creating one costs ~0.3 s, so they are shared)."""
+    return boto3.client(service, region_name="us-east-1")  # type: ignore[call-overload]
 
 
 @dataclass
@@ -61,7 +77,9 @@ class Network:
 
     def routes(self, table_id: str) -> dict[str, dict[str, Any]]:
         table = self.ec2.describe_route_tables(RouteTableIds=[table_id])["RouteTables"][0]
-        return {r["DestinationCidrBlock"]: r for r in table["Routes"] if "DestinationCidrBlock" in r}
+        return {
+            r["DestinationCidrBlock"]: r for r in table["Routes"] if "DestinationCidrBlock" in r
+        }
 
     def tables(self) -> list[dict[str, Any]]:
         return self.ec2.describe_route_tables(RouteTableIds=self.private_route_table_ids)[
@@ -76,8 +94,8 @@ class Network:
 def build_network(
     *, tables: int = 2, destinations: tuple[str, ...] = ("0.0.0.0/0",), name: str = "unit"
 ) -> Network:
-    ec2 = boto3.client("ec2", region_name="us-east-1")
-    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    ec2 = client("ec2")
+    dynamodb = client("dynamodb")
     vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     igw_id = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
     ec2.attach_internet_gateway(InternetGatewayId=igw_id, VpcId=vpc_id)

@@ -42,7 +42,9 @@ def test_attach_replaces_a_blackhole_left_by_a_deleted_nat_gateway(
 ):
     old = nat.create(network.config, generation=99)
     table = network.private_route_table_ids[0]
-    network.ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=old.id)
+    network.ec2.create_route(
+        RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=old.id
+    )
     network.ec2.delete_nat_gateway(NatGatewayId=old.id)
     clock.advance(100)
     assert network.routes(table)["0.0.0.0/0"]["State"] == "blackhole"
@@ -92,7 +94,9 @@ def test_attach_refuses_a_live_route_to_someone_elses_nat_gateway(network: Netwo
         SubnetId=network.public_subnet_id, AllocationId=other_eip
     )["NatGateway"]["NatGatewayId"]
     table = network.private_route_table_ids[0]
-    network.ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=other)
+    network.ec2.create_route(
+        RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=other
+    )
 
     with pytest.raises(RouteConflict, match=other):
         routes.attach(network.config, nat_id, owned=set())

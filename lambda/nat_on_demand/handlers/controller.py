@@ -24,7 +24,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = events.parse_controller_event(event)
     config = configuration.load()
     logger.append_keys(
-        action=request["action"],
+        step=request["action"],
         execution_arn=request["execution_arn"],
         nat_instance=config.instance,
     )

@@ -1,0 +1,78 @@
+"""Bad events and bad run input fail with a message that names the field."""
+
+from __future__ import annotations
+
+import pytest
+
+from nat_on_demand import events
+from nat_on_demand.errors import InvalidEvent, InvalidRunInput
+
+ARN = "arn:aws:states:us-east-1:123456789012:execution:nat:run-1"
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        ({}, "action"),
+        ({"action": "explode"}, "action"),
+        ({"action": "release"}, "execution_arn"),
+        ({"action": "release", "execution_arn": "arn:aws:lambda:x"}, "execution_arn"),
+        (
+            {"action": "attach_routes", "execution_arn": ARN, "nat_gateway_id": "igw-1"},
+            "nat_gateway_id",
+        ),
+        (
+            {"action": "poll", "execution_arn": ARN, "nat_gateway_id": None, "deadline": "soon"},
+            "deadline",
+        ),
+        ({"action": "release", "execution_arn": ARN, "extra": 1}, "extra"),
+        ("release", "object"),
+    ],
+)
+def test_controller_event_errors_name_the_field(event: object, field: str):
+    with pytest.raises(InvalidEvent) as raised:
+        events.parse_controller_event(event)
+
+    assert field in str(raised.value)
+    assert str(raised.value).startswith("controller event:")
+
+
+def test_valid_controller_events_pass():
+    for event in (
+        {"action": "acquire", "execution_arn": ARN, "execution_input": {}},
+        {"action": "poll", "execution_arn": ARN, "nat_gateway_id": None, "deadline": 1.5},
+        {
+            "action": "attach_routes",
+            "execution_arn": ARN,
+            "nat_gateway_id": "nat-0a1b2c3d4e5f60718",
+        },
+        {"action": "release", "execution_arn": ARN},
+    ):
+        assert events.parse_controller_event(event) == event
+
+
+@pytest.mark.parametrize(
+    ("run_input", "field"),
+    [
+        ([], "object"),
+        ("go", "object"),
+        ({"workload": {}}, "workload"),
+        ({"run_label": ""}, "run_label"),
+        ({"run_label": "x" * 81}, "run_label"),
+        ({"run_label": "semi;colon"}, "run_label"),
+    ],
+)
+def test_run_input_errors_name_the_field(run_input: object, field: str):
+    with pytest.raises(InvalidRunInput) as raised:
+        events.parse_run_input(run_input)
+
+    assert field in str(raised.value)
+    assert str(raised.value).startswith("execution input:")
+
+
+def test_run_input_defaults_workload_input_to_an_empty_object():
+    assert events.parse_run_input({}) == {"workload_input": {}}
+    assert events.parse_run_input({"workload_input": [1, 2], "run_label": "nightly sync"}) == {
+        "workload_input": [1, 2],
+        "run_label": "nightly sync",
+    }
