@@ -74,29 +74,21 @@ class Terraform:
         self.run("validate", "-no-color")
 
     def apply(self, variables: Mapping[str, Any] | None = None) -> None:
-        self.run("apply", "-auto-approve", "-input=false", "-no-color", *self._state_args(),
-                 *_var_args(variables))
+        self.run(*self._command("apply", variables), "-auto-approve")
+
+    def destroy(self, variables: Mapping[str, Any] | None = None) -> None:
+        self.run(*self._command("destroy", variables), "-auto-approve")
 
     def plan_has_changes(self, variables: Mapping[str, Any] | None = None) -> bool:
-        process = self.run(
-            "plan", "-input=false", "-no-color", "-detailed-exitcode", *self._state_args(),
-            *_var_args(variables), check=False,
-        )
+        process = self.run(*self._command("plan", variables), "-detailed-exitcode", check=False)
         if process.returncode not in (0, 2):
             raise TerraformFailed(f"terraform plan failed:\n{process.stderr}")
         return process.returncode == 2
 
     def plan_error(self, variables: Mapping[str, Any] | None = None) -> str:
         """The error output of a plan that is expected to fail (empty if it succeeded)."""
-        process = self.run(
-            "plan", "-input=false", "-no-color", *self._state_args(), *_var_args(variables),
-            check=False,
-        )
+        process = self.run(*self._command("plan", variables), check=False)
         return process.stderr if process.returncode != 0 else ""
-
-    def destroy(self, variables: Mapping[str, Any] | None = None) -> None:
-        self.run("destroy", "-auto-approve", "-input=false", "-no-color", *self._state_args(),
-                 *_var_args(variables))
 
     def output(self) -> dict[str, Any]:
         raw = self.run("output", "-json", "-no-color", *self._state_args()).stdout
@@ -109,6 +101,9 @@ class Terraform:
 
     def _state_args(self) -> list[str]:
         return [f"-state={self.state}"]
+
+    def _command(self, verb: str, variables: Mapping[str, Any] | None) -> list[str]:
+        return [verb, "-input=false", "-no-color", *self._state_args(), *_var_args(variables)]
 
 
 def _var_args(variables: Mapping[str, Any] | None) -> list[str]:
