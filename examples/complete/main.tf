@@ -181,6 +181,7 @@ module "nat_on_demand" {
   public_subnet_id        = aws_subnet.public.id
   private_route_table_ids = aws_route_table.private[*].id
   workload_lambda_arn     = aws_lambda_function.workload.arn
+  poll_interval_seconds   = var.poll_interval_seconds
 
   # The public route table must route to the internet gateway before the
   # first NAT Gateway is created.

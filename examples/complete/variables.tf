@@ -9,3 +9,9 @@ variable "name" {
   type        = string
   default     = "nat-on-demand-complete"
 }
+
+variable "poll_interval_seconds" {
+  description = "Seconds between checks of a pending NAT Gateway (AWS takes 1.5-2 minutes to make one available)."
+  type        = number
+  default     = 10
+}

@@ -78,12 +78,12 @@ class LeaseTable:
 
     def leave_unless_last(self, holder: str) -> Lease | None:
         """Drop `holder` if others still hold the lease; None if it is the last or absent."""
-        return self._update(
+        item = self._update(
             "DELETE holders :holder_set SET updated_at = :now",
             {":holder_set": {"SS": [holder]}, ":holder": {"S": holder}, ":one": {"N": "1"}},
             condition="contains(holders, :holder) AND size(holders) > :one",
-            as_lease=True,
         )
+        return None if item is None else Lease.from_item(item)
 
     def leave_as_last(self, holder: str, lease: Lease) -> bool:
         """Drop the last holder and, in the same write, retire the NAT Gateway it held.
@@ -174,9 +174,8 @@ class LeaseTable:
         values: dict[str, Any],
         *,
         condition: str | None = None,
-        as_lease: bool = False,
-    ) -> Any:
-        """Run one UpdateItem; the new item, a Lease if asked, or None if the condition failed."""
+    ) -> dict[str, Any] | None:
+        """Run one UpdateItem; the new item, or None if the condition failed."""
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "Key": self._key(),
@@ -192,5 +191,4 @@ class LeaseTable:
             if aws.error_code(error) == "ConditionalCheckFailedException":
                 return None
             raise aws.to_domain_error(error, f"UpdateItem {self.table_name}") from error
-        item = response.get("Attributes", {})
-        return Lease.from_item(item) if as_lease else item
+        return dict(response.get("Attributes", {}))

@@ -90,7 +90,8 @@ def find_owned(config: Config, states: Iterable[str] | None = None) -> list[NatG
     with aws.calling("DescribeNatGateways by tag"):
         return [
             NatGateway.from_api(item)
-            for item in aws.page(paginator.paginate(Filter=filters), "NatGateways")
+            # EC2 and botocore name this parameter Filter; mypy-boto3's stubs say Filters.
+            for item in aws.page(paginator.paginate(Filter=filters), "NatGateways")  # type: ignore[call-arg]
         ]
 
 

@@ -7,6 +7,7 @@ executions really run the state machine's ASL in server threads.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from typing import Any
@@ -52,6 +53,13 @@ class LocalAws:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> LocalAws:
+        # AWS managed policies exist in every account (examples attach
+        # AWSLambdaVPCAccessExecutionRole); moto loads them only when asked.
+        os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        # moto would load ~1,300 public AMIs per EC2 backend; nothing here uses them.
+        os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+        # One access-log line per request would drown the demo and test output.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         install_fidelity_patches()
         # moto's ASL interpreter sends a state machine's SDK calls (Lambda
         # invoke, DynamoDB) to localhost:$MOTO_PORT.

@@ -8,12 +8,12 @@ import time
 from dataclasses import dataclass
 
 import pytest
-from unit.conftest import PENDING_SECONDS, Network
 
 from emulator import settings
 from nat_on_demand import config as configuration
 from nat_on_demand.errors import InvalidEvent, InvalidRunInput
 from nat_on_demand.handlers import controller
+from unit.conftest import PENDING_SECONDS, Network
 
 ARN = "arn:aws:states:us-east-1:123456789012:execution:unit:run-1"
 

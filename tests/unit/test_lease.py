@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from unit.conftest import Network
-
 from nat_on_demand.lease import LeaseTable
+from unit.conftest import Network
 
 RUN_A = "arn:aws:states:us-east-1:123456789012:execution:unit:a"
 RUN_B = "arn:aws:states:us-east-1:123456789012:execution:unit:b"

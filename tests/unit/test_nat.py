@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from unit.conftest import PENDING_SECONDS, Network
-
 from emulator import settings
 from nat_on_demand import nat
 from nat_on_demand.config import TAG_INSTANCE, TAG_LEASE
+from unit.conftest import PENDING_SECONDS, Network
 
 
 def test_create_starts_pending_and_becomes_available(network: Network, clock: settings.Clock):

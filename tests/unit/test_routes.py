@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from unit.conftest import PENDING_SECONDS, Network
 
 from emulator import settings
 from nat_on_demand import nat, routes
 from nat_on_demand.errors import AwsError, RouteConflict
+from unit.conftest import PENDING_SECONDS, Network
 
 
 @pytest.fixture

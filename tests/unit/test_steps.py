@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from unit.conftest import DELETING_SECONDS, PENDING_SECONDS, Network
 
 from emulator import ec2 as ec2_fidelity
 from emulator import settings
 from nat_on_demand import nat, steps
 from nat_on_demand.errors import NatGatewayFailed, NatGatewayTimeout
+from unit.conftest import DELETING_SECONDS, PENDING_SECONDS, Network
 
 RUN_A = "arn:aws:states:us-east-1:123456789012:execution:unit:a"
 RUN_B = "arn:aws:states:us-east-1:123456789012:execution:unit:b"

@@ -1,0 +1,74 @@
+# nat-on-demand: packaging, checks, tests and the demo, all against a local AWS.
+# Nothing needs installing by hand: the first target that needs Python creates
+# .venv and installs the pinned dependencies from pyproject.toml.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+BUILD  := build
+STAMP  := $(VENV)/.installed
+
+# The aws provider comes from a filesystem mirror when one is here; with
+# registry access, leave TF_PLUGIN_MIRROR empty and Terraform downloads it.
+TF_PLUGIN_MIRROR ?= $(if $(wildcard /opt/tf-plugins),/opt/tf-plugins,)
+export TF_PLUGIN_MIRROR
+# Generated into build/ by `terraform-config`; never the user's ~/.terraformrc.
+export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
+export CHECKPOINT_DISABLE := 1
+EMULATOR := PYTHONPATH=$(CURDIR)/tests $(PY) -m emulator
+
+EXAMPLES := $(sort $(dir $(wildcard examples/*/main.tf)))
+PYTEST_WORKERS ?= 2
+
+.PHONY: help venv package terraform-config fmt lint validate plan unit test demo clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade 'pip>=25.1'
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --group dev
+	touch $@
+
+venv: $(STAMP) ## Create .venv with the pinned tools (automatic for every other target)
+
+terraform-config: $(STAMP) ## Write the provider mirror and Terraform CLI config into build/
+	@$(EMULATOR) terraform-config >/dev/null
+
+package: $(STAMP) ## Build the Lambda zip as the module does (build/nat-on-demand-lambda.zip)
+	@$(EMULATOR) package
+
+fmt: $(STAMP) ## Format HCL and Python in place
+	terraform fmt -recursive .
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+lint: validate ## terraform fmt/validate, ruff, mypy
+	terraform fmt -check -recursive .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+validate: terraform-config ## terraform validate the module and every example
+	@$(EMULATOR) validate . $(EXAMPLES)
+
+plan: terraform-config ## Plan examples/complete against a fresh local AWS
+	@$(EMULATOR) plan examples/complete
+
+unit: $(STAMP) ## Only the fast tests (no Terraform, no workflow)
+	$(PY) -m pytest -m "not terraform and not workflow" -n $(PYTEST_WORKERS)
+
+test: lint ## The whole suite: lint, unit, emulator, workflow and Terraform tests
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
+demo: terraform-config ## Apply examples/complete on the local AWS, run it, check, destroy
+	@$(EMULATOR) demo
+
+clean: ## Remove build output and Terraform working files (keeps .venv)
+	rm -rf $(BUILD) examples/*/.terraform examples/*/.terraform.lock.hcl examples/*/tf_resources.json

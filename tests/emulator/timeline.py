@@ -1,0 +1,186 @@
+"""Watch a run from the outside: NAT Gateway states, route targets and the execution's steps.
+
+The watcher polls the local AWS the way an operator would poll AWS (describe
+calls only), so what it records is what a person would have seen, in order.
+The demo prints it; tests assert on its order (NAT Gateway available before
+any route targets it, routes gone before the NAT Gateway is deleted).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# Execution history events worth a line, and how to say them.
+_HISTORY_LINES: dict[tuple[str, str], str] = {
+    ("TaskStateEntered", "RunWorkload"): "workload running",
+    ("TaskStateExited", "RunWorkload"): "workload finished",
+    ("TaskStateEntered", "Release"): "releasing",
+    ("TaskStateEntered", "ReleaseAfterError"): "releasing after an error",
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    at: float
+    subject: str
+    what: str
+    detail: str = ""
+
+
+class Watcher:
+    """Polls in a thread until stopped; `events` is the timeline so far."""
+
+    def __init__(
+        self,
+        client: Callable[[str], Any],
+        *,
+        tag: tuple[str, str],
+        route_table_ids: Sequence[str],
+        destinations: Sequence[str],
+        interval: float = 0.1,
+        on_event: Callable[[Event], None] | None = None,
+    ) -> None:
+        self._ec2 = client("ec2")
+        self._sfn = client("stepfunctions")
+        self._tag = tag
+        self._tables = list(route_table_ids)
+        self._destinations = list(destinations)
+        self._interval = interval
+        self._on_event = on_event
+        self._executions: list[str] = []
+        self._seen_history: dict[str, int] = {}
+        self._nat_states: dict[str, str] = {}
+        self._route_targets: dict[tuple[str, str], str | None] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self.started = time.monotonic()
+        self._started_wall = time.time()
+        self.events: list[Event] = []
+        self.status: dict[str, str] = {}
+
+    def follow(self, execution_arn: str) -> None:
+        self._executions.append(execution_arn)
+
+    def start(self) -> Watcher:
+        self._poll()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._poll()
+
+    def first_event(self, what: str) -> Event | None:
+        return next((e for e in self.events if e.what == what), None)
+
+    def last_event(self, what: str) -> Event | None:
+        return next((e for e in reversed(self.events) if e.what == what), None)
+
+    def first_nat(self, state: str) -> Event | None:
+        """The first time any NAT Gateway of the instance was seen in `state`."""
+        return next(
+            (e for e in self.events if e.subject.startswith("nat-") and e.what == state), None
+        )
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._poll()
+
+    def _poll(self) -> None:
+        # The run's own history first: within one poll it is older news than
+        # the route and NAT Gateway changes its steps caused.
+        for arn in list(self._executions):
+            self._poll_execution(arn)
+        self._poll_nat_gateways()
+        self._poll_routes()
+
+    def _record(self, subject: str, what: str, detail: str = "", wall: float | None = None) -> None:
+        seconds = time.monotonic() - self.started
+        if wall is not None:
+            seconds = min(seconds, wall - self._started_wall)
+        event = Event(round(seconds, 1), subject, what, detail)
+        self.events.append(event)
+        if self._on_event is not None:
+            self._on_event(event)
+
+    def _poll_nat_gateways(self) -> None:
+        key, value = self._tag
+        found = self._ec2.describe_nat_gateways(Filter=[{"Name": f"tag:{key}", "Values": [value]}])
+        for nat in found["NatGateways"]:
+            nat_id, state = nat["NatGatewayId"], nat["State"]
+            if self._nat_states.get(nat_id) == state:
+                continue
+            self._nat_states[nat_id] = state
+            ip = (nat.get("NatGatewayAddresses") or [{}])[0].get("PublicIp")
+            detail = f"public IP {ip}" if state == "available" and ip else ""
+            if state == "failed":
+                detail = f"{nat.get('FailureCode')}: {nat.get('FailureMessage')}"
+            self._record(nat_id, state, detail)
+
+    def _poll_routes(self) -> None:
+        tables = self._ec2.describe_route_tables(RouteTableIds=self._tables)["RouteTables"]
+        for table in tables:
+            by_destination = {
+                r.get("DestinationCidrBlock"): r
+                for r in table["Routes"]
+                if "DestinationCidrBlock" in r
+            }
+            for destination in self._destinations:
+                route = by_destination.get(destination)
+                target = _target(route) if route else None
+                key = (table["RouteTableId"], destination)
+                first_look = key not in self._route_targets
+                previous = self._route_targets.get(key)
+                self._route_targets[key] = target
+                if first_look or previous == target:
+                    continue
+                if target is None:
+                    self._record(key[0], "route removed", destination)
+                elif previous is None:
+                    self._record(key[0], "route added", f"{destination} -> {target}")
+                else:
+                    self._record(key[0], "route changed", f"{destination} -> {target}")
+
+    def _poll_execution(self, arn: str) -> None:
+        history = self._sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        seen = self._seen_history.get(arn, 0)
+        for event in history[seen:]:
+            name = (
+                event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails") or {}
+            ).get("name", "")
+            wall = event["timestamp"].timestamp()
+            line = _HISTORY_LINES.get((event["type"], name))
+            if line:
+                self._record("run", line, wall=wall)
+            if event["type"] in (
+                "ExecutionSucceeded",
+                "ExecutionFailed",
+                "ExecutionAborted",
+                "ExecutionTimedOut",
+            ):
+                status = event["type"].removeprefix("Execution").upper()
+                status = {"TIMEDOUT": "TIMED_OUT"}.get(status, status)
+                self.status[arn] = status
+                details = event.get("executionFailedEventDetails") or {}
+                detail = details.get("error", "")
+                self._record("run", status, detail, wall=wall)
+        self._seen_history[arn] = len(history)
+
+
+def _target(route: dict[str, Any]) -> str:
+    for key in (
+        "NatGatewayId",
+        "GatewayId",
+        "TransitGatewayId",
+        "InstanceId",
+        "NetworkInterfaceId",
+        "VpcPeeringConnectionId",
+    ):
+        if route.get(key):
+            return f"{route[key]} ({route.get('State', '?')})"
+    return "?"

@@ -1,0 +1,107 @@
+"""Workflow tests: real executions of the rendered state machine on the local AWS.
+
+examples/complete is applied once per session with pytest-terraform (real
+Terraform, real aws provider, pointed at the local AWS through
+AWS_ENDPOINT_URL) and every test starts executions on it. All of them run in
+one xdist group: the stack lives in this worker's local AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from emulator import settings
+from emulator.server import LocalAws
+from emulator.terraform import base_environment
+
+# Fast but still ordered: a NAT Gateway is pending for a second, deleting for
+# half a second, and a run checks it every second.
+NAT_PENDING_SECONDS = 1.0
+NAT_DELETING_SECONDS = 0.5
+POLL_INTERVAL_SECONDS = 1
+
+
+@pytest.fixture(scope="session", autouse=True)
+def local_aws() -> Iterator[LocalAws]:
+    settings.timings.nat_pending_seconds = NAT_PENDING_SECONDS
+    settings.timings.nat_deleting_seconds = NAT_DELETING_SECONDS
+    saved = dict(os.environ)
+    with LocalAws() as aws:
+        # pytest-terraform runs terraform with this process's environment.
+        os.environ.update(base_environment())
+        os.environ.update(aws.environment())
+        # Terraform variable names are case-sensitive.
+        os.environ["TF_VAR_poll_interval_seconds"] = str(POLL_INTERVAL_SECONDS)  # noqa: SIM112
+        yield aws
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@dataclass
+class Stack:
+    """The applied example, and what a test needs to drive and inspect it."""
+
+    aws: LocalAws
+    outputs: dict[str, Any]
+
+    @property
+    def state_machine_arn(self) -> str:
+        return str(self.outputs["state_machine_arn"])
+
+    @property
+    def route_table_ids(self) -> list[str]:
+        return list(self.outputs["private_route_table_ids"])
+
+    def route_tables(self) -> list[dict[str, Any]]:
+        tables = self.aws.client("ec2").describe_route_tables(RouteTableIds=self.route_table_ids)
+        return sorted(tables["RouteTables"], key=lambda table: str(table["RouteTableId"]))
+
+    def nat_gateways(self, *states: str) -> list[dict[str, Any]]:
+        tag = self.outputs["nat_gateway_tag"]
+        filters = [{"Name": f"tag:{tag['key']}", "Values": [tag["value"]]}]
+        if states:
+            filters.append({"Name": "state", "Values": list(states)})
+        return list(self.aws.client("ec2").describe_nat_gateways(Filter=filters)["NatGateways"])
+
+    def start(self, run_input: Any) -> str:
+        response = self.aws.client("stepfunctions").start_execution(
+            stateMachineArn=self.state_machine_arn, input=json.dumps(run_input)
+        )
+        return str(response["executionArn"])
+
+    def wait(self, execution_arn: str, timeout: float = 120) -> dict[str, Any]:
+        sfn = self.aws.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] != "RUNNING":
+                return described
+            time.sleep(0.2)
+        raise AssertionError(f"{execution_arn} still RUNNING after {timeout} s")
+
+    def wait_until_no_nat_gateway(self, timeout: float = 30) -> None:
+        """Wait until every NAT Gateway of the instance is `deleted` (or `failed`)."""
+        deadline = time.monotonic() + timeout
+        while self.nat_gateways("pending", "available", "deleting"):
+            assert time.monotonic() < deadline, "NAT Gateway still not deleted"
+            time.sleep(0.2)
+
+
+@pytest.fixture
+def stack(complete: Any, local_aws: LocalAws) -> Stack:
+    outputs = {name: value["value"] for name, value in complete.outputs.items()}
+    return Stack(local_aws, outputs)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/workflow/" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.workflow)
+            item.add_marker(pytest.mark.xdist_group("complete"))

@@ -1,0 +1,87 @@
+"""A run of the complete example, end to end, on the local AWS."""
+
+from __future__ import annotations
+
+import json
+
+from emulator.timeline import Watcher
+from workflow.conftest import Stack
+from workflow.stack import complete  # noqa: F401  (the applied example, a fixture)
+
+
+def test_successful_run_routes_only_while_the_workload_runs(stack: Stack):
+    before = stack.route_tables()
+    watcher = Watcher(
+        stack.aws.client,
+        tag=(stack.outputs["nat_gateway_tag"]["key"], stack.outputs["nat_gateway_tag"]["value"]),
+        route_table_ids=stack.route_table_ids,
+        destinations=["0.0.0.0/0"],
+        interval=0.05,
+    ).start()
+
+    execution = stack.start({"run_label": "test", "workload_input": {"job": 1}})
+    watcher.follow(execution)
+    result = stack.wait(execution)
+    stack.wait_until_no_nat_gateway()
+    watcher.stop()
+
+    assert result["status"] == "SUCCEEDED", result
+    output = json.loads(result["output"])
+    nat_id = output["nat"]["nat_gateway_id"]
+
+    # What the workload itself saw while it ran: every private route table
+    # routed to this run's NAT Gateway, and that NAT Gateway available.
+    seen = output["workload"]["output"]
+    assert seen["input"] == {"job": 1}
+    assert seen["default_routes"] == {
+        table_id: {"nat_gateway_id": nat_id, "state": "active"}
+        for table_id in stack.route_table_ids
+    }
+    assert seen["nat_gateway_states"] == {nat_id: "available"}
+
+    # Seen from outside, in order: available before any route, routes gone
+    # before the NAT Gateway started deleting.
+    available = watcher.first_nat("available")
+    first_route = watcher.first_event("route added")
+    last_removal = watcher.last_event("route removed")
+    deleting = watcher.first_nat("deleting")
+    assert available and first_route and last_removal and deleting
+    assert available.at <= first_route.at
+    assert last_removal.at <= deleting.at
+
+    # After: nothing billing, and the route tables exactly as before.
+    assert stack.nat_gateways("pending", "available") == []
+    assert [n["State"] for n in stack.nat_gateways() if n["NatGatewayId"] == nat_id] == ["deleted"]
+    assert stack.route_tables() == before
+
+
+def test_workload_error_fails_the_run_after_teardown(stack: Stack):
+    before = stack.route_tables()
+
+    result = stack.wait(stack.start({"workload_input": {"fail": True}}))
+    stack.wait_until_no_nat_gateway()
+
+    assert result["status"] == "FAILED"
+    assert result["error"] == "WorkloadFailed"
+    assert "the workload was asked to fail" in result["cause"]
+    assert stack.nat_gateways("pending", "available") == []
+    assert stack.route_tables() == before
+
+
+def test_malformed_input_fails_before_anything_is_created(stack: Stack):
+    nat_gateways_before = stack.nat_gateways()
+
+    result = stack.wait(stack.start({"workload": {"typo": True}}))
+
+    assert result["status"] == "FAILED"
+    assert result["error"] == "InvalidRunInput"
+    assert "workload" in result["cause"]
+    assert stack.nat_gateways() == nat_gateways_before
+
+
+def test_input_that_is_not_an_object_fails_with_a_clear_error(stack: Stack):
+    result = stack.wait(stack.start(["not", "an", "object"]))
+
+    assert result["status"] == "FAILED"
+    assert result["error"] == "InvalidRunInput"
+    assert "object" in result["cause"]
