@@ -61,11 +61,12 @@ validate: terraform-config ## terraform validate the module and every example
 plan: terraform-config ## Plan examples/complete against a fresh local AWS
 	@$(EMULATOR) plan examples/complete
 
-unit: $(STAMP) ## Only the fast tests (no Terraform, no workflow)
-	$(PY) -m pytest -m "not terraform and not workflow" -n $(PYTEST_WORKERS)
+unit: $(STAMP) ## Only the fast tests: domain code on moto, and the emulator itself
+	$(PY) -m pytest tests/unit tests/emulator -n $(PYTEST_WORKERS)
 
 test: lint ## The whole suite: lint, unit, emulator, workflow and Terraform tests
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest tests/unit tests/emulator -n $(PYTEST_WORKERS)
+	$(PY) -m pytest tests/workflow tests/terraform -n $(PYTEST_WORKERS) --dist loadgroup
 
 demo: terraform-config ## Apply examples/complete on the local AWS, run it, check, destroy
 	@$(EMULATOR) demo

@@ -11,37 +11,17 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from emulator import settings
 from emulator.server import LocalAws
-from emulator.terraform import base_environment
-
-# Fast but still ordered: a NAT Gateway is pending for a second, deleting for
-# half a second, and a run checks it every second.
-NAT_PENDING_SECONDS = 1.0
-NAT_DELETING_SECONDS = 0.5
-POLL_INTERVAL_SECONDS = 1
 
 
 @pytest.fixture(scope="session", autouse=True)
-def local_aws() -> Iterator[LocalAws]:
-    settings.timings.nat_pending_seconds = NAT_PENDING_SECONDS
-    settings.timings.nat_deleting_seconds = NAT_DELETING_SECONDS
-    saved = dict(os.environ)
-    with LocalAws() as aws:
-        # pytest-terraform runs terraform with this process's environment.
-        os.environ.update(base_environment())
-        os.environ.update(aws.environment())
-        # Terraform variable names are case-sensitive.
-        os.environ["TF_VAR_poll_interval_seconds"] = str(POLL_INTERVAL_SECONDS)  # noqa: SIM112
-        yield aws
-    os.environ.clear()
-    os.environ.update(saved)
+def _local_aws_first(local_aws: LocalAws) -> None:
+    """Start the local AWS before pytest-terraform applies the stack (autouse runs first)."""
 
 
 @dataclass

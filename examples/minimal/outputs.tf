@@ -1,0 +1,9 @@
+output "egress_public_ip" {
+  description = "Public IP the internet sees for traffic of a run."
+  value       = module.nat_on_demand.egress_public_ip
+}
+
+output "state_machine_arn" {
+  description = "Start a run: aws stepfunctions start-execution --state-machine-arn <this>."
+  value       = module.nat_on_demand.state_machine_arn
+}

@@ -1,0 +1,26 @@
+variable "region" {
+  description = "AWS region of the existing VPC."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "name" {
+  description = "Name of the nat-on-demand instance."
+  type        = string
+  default     = "nat-on-demand-minimal"
+}
+
+variable "public_subnet_id" {
+  description = "Existing public subnet (routed to an internet gateway) for the NAT Gateway."
+  type        = string
+}
+
+variable "private_route_table_ids" {
+  description = "Existing private route tables to route through the NAT Gateway during a run."
+  type        = list(string)
+}
+
+variable "workload_lambda_arn" {
+  description = "Existing Lambda function that a run invokes."
+  type        = string
+}

@@ -1,0 +1,82 @@
+"""Terraform tests: the module applied, re-planned and destroyed on the local AWS."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from emulator.server import LocalAws
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/tests/terraform/" in item.path.as_posix():
+            item.add_marker(pytest.mark.terraform)
+            # One worker: the stacks live in that worker's local AWS.
+            item.add_marker(pytest.mark.xdist_group("terraform"))
+
+
+@dataclass(frozen=True)
+class ExistingVpc:
+    """What a user of examples/minimal already has: a VPC, subnets, a workload function."""
+
+    vpc_id: str
+    public_subnet_id: str
+    private_route_table_ids: list[str]
+    workload_lambda_arn: str
+
+
+def _workload_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("job.py", "def handler(event, context):\n    return {'echo': event}\n")
+    return buffer.getvalue()
+
+
+def create_existing_vpc(aws: LocalAws, name: str) -> ExistingVpc:
+    ec2 = aws.client("ec2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    igw_id = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw_id, VpcId=vpc_id)
+    public = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.40.0.0/24")["Subnet"]["SubnetId"]
+    tables = [ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"] for _ in "ab"]
+    role = aws.client("iam").create_role(
+        RoleName=f"{name}-job",
+        AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+        '"Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}',
+    )["Role"]["Arn"]
+    function = aws.client("lambda").create_function(
+        FunctionName=f"{name}-job",
+        Runtime="python3.12",
+        Role=role,
+        Handler="job.handler",
+        Code={"ZipFile": _workload_zip()},
+    )["FunctionArn"]
+    return ExistingVpc(vpc_id, public, tables, function)
+
+
+def inventory(aws: LocalAws, prefix: str) -> dict[str, Any]:
+    """Everything of `prefix` the module could have created, by service."""
+    lambdas = aws.client("lambda").list_functions()["Functions"]
+    machines = aws.client("stepfunctions").list_state_machines()["stateMachines"]
+    roles = aws.client("iam").list_roles()["Roles"]
+    tables = aws.client("dynamodb").list_tables()["TableNames"]
+    groups = aws.client("logs").describe_log_groups()["logGroups"]
+    addresses = aws.client("ec2").describe_addresses()["Addresses"]
+    live_nats = aws.client("ec2").describe_nat_gateways(
+        Filter=[{"Name": "state", "Values": ["pending", "available", "deleting"]}]
+    )["NatGateways"]
+    functions = [f["FunctionName"] for f in lambdas]
+    return {
+        "lambda": sorted(name for name in functions if name.startswith(prefix)),
+        "states": sorted(m["name"] for m in machines if m["name"].startswith(prefix)),
+        "iam": sorted(r["RoleName"] for r in roles if r["RoleName"].startswith(prefix)),
+        "dynamodb": sorted(t for t in tables if t.startswith(prefix)),
+        "logs": sorted(g["logGroupName"] for g in groups if prefix in g["logGroupName"]),
+        "eip": sorted(a["AllocationId"] for a in addresses),
+        "nat": sorted(n["NatGatewayId"] for n in live_nats),
+    }
