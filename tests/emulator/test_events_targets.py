@@ -139,3 +139,30 @@ def test_state_machine_target_starts_an_execution_with_the_transformed_input(aws
     assert len(executions) == 1
     described = sfn.describe_execution(executionArn=executions[0]["executionArn"])
     assert json.loads(described["input"]) == {"workload_input": {"object": "reports/today.csv"}}
+
+
+def test_input_template_quotes_as_eventbridge_does():
+    from types import SimpleNamespace
+
+    from emulator.events import target_input
+
+    rule = SimpleNamespace(arn="arn:aws:events:us-east-1:123456789012:rule/r", name="r")
+    event = {"detail": {"key": 'a "b".csv', "size": 3, "tags": {"x": 1}}}
+    target = {
+        "InputTransformer": {
+            "InputPathsMap": {
+                "key": "$.detail.key",
+                "size": "$.detail.size",
+                "tags": "$.detail.tags",
+            },
+            "InputTemplate": '{"object": <key>, "note": "got <key> (<size> bytes)", "tags": <tags>,'
+            ' "rule": "<aws.events.rule-name>"}',
+        }
+    }
+
+    assert target_input(target, event, rule) == {
+        "object": 'a "b".csv',
+        "note": 'got a "b".csv (3 bytes)',
+        "tags": {"x": 1},
+        "rule": "r",
+    }
