@@ -1,0 +1,225 @@
+"""The bench's output: Markdown tables for people, JSON for tracking."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bench import figures
+from bench.runs import RunRecord
+
+
+@dataclass(frozen=True)
+class Scale:
+    """One factor for every AWS timing the bench simulates."""
+
+    factor: float
+    nat_pending_seconds: float
+    nat_deleting_seconds: float
+    waiter_delay_seconds: float
+    waiter_max_attempts: int
+    fixed_wait_seconds: int
+    poll_interval_seconds: int
+    idle_grace_seconds: int | None
+    hold_seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One row of the runs table: a design's first or second run of each pair."""
+
+    design: str
+    order: str
+    label: str
+    # The design's Lambda functions block in waiters (their billed time scales with 1/s).
+    lambda_waits: bool = False
+
+
+def _cell(summary: figures.Summary | None, digits: int) -> str:
+    if summary is None:
+        return "n/a"
+    if summary.low == summary.high:
+        return f"{summary.median:.{digits}f}"
+    return f"{summary.median:.{digits}f} [{summary.low:.{digits}f}-{summary.high:.{digits}f}]"
+
+
+def _usd(summary: figures.Summary | None) -> str:
+    return "n/a" if summary is None else f"{summary.median:.6f}"
+
+
+def aws_billed_ms(record: RunRecord, scale: Scale, lambda_waits: bool) -> float:
+    """Billed ms scaled back to AWS: only the time spent sleeping in waiters grows by 1/s."""
+    if not lambda_waits:
+        return float(record.billed_ms)
+    return record.billed_ms + waiter_sleep_ms(record, scale) * (1 / scale.factor - 1)
+
+
+def waiter_sleep_ms(record: RunRecord, scale: Scale) -> float:
+    """The baseline's time asleep in its two waiters, from its DescribeNatGateways calls.
+
+    Each waiter describes once before its first sleep; the check describes once.
+    """
+    describes = record.ec2_calls.get("DescribeNatGateways", 0)
+    sleeps = max(0, describes - 3)
+    return sleeps * scale.waiter_delay_seconds * 1000
+
+
+def _summary(records: Sequence[RunRecord], value: Callable[[RunRecord], Any]) -> Any:
+    return figures.summarise(value(r) for r in records)
+
+
+def summarise_runs(
+    records: Sequence[RunRecord], columns: Sequence[Column], scale: Scale
+) -> dict[str, Any]:
+    """Per column: each figure's median/min/max as measured, and medians back on AWS time."""
+    out: dict[str, Any] = {}
+    for column in columns:
+        rows = [r for r in records if (r.design, r.order) == (column.design, column.order)]
+        if not rows:
+            continue
+        ok = [r for r in rows if r.status == "SUCCEEDED"]
+
+        def aws_gb_s(r: RunRecord, waits: bool = column.lambda_waits) -> float:
+            if not r.billed_ms:
+                return 0.0
+            return r.gb_seconds * aws_billed_ms(r, scale, waits) / r.billed_ms
+
+        measured = {
+            "lambda_invocations": _summary(ok, lambda r: r.lambda_invocations),
+            "billed_seconds": _summary(ok, lambda r: r.billed_ms / 1000),
+            "gb_seconds": _summary(ok, lambda r: r.gb_seconds),
+            "transitions": _summary(ok, lambda r: r.transitions),
+            "cost_usd": _summary(ok, lambda r: r.cost_usd),
+            "available_to_routes_seconds": _summary(ok, lambda r: r.available_to_routes_seconds),
+            "start_to_routes_seconds": _summary(ok, lambda r: r.start_to_routes_seconds),
+            "workload_end_to_deleted_seconds": _summary(
+                ok, lambda r: r.workload_end_to_deleted_seconds
+            ),
+            "run_seconds": _summary(ok, lambda r: r.run_seconds),
+            "ec2_calls": _summary(ok, lambda r: sum(r.ec2_calls.values())),
+        }
+        on_aws = {
+            "billed_seconds": _summary(
+                ok, lambda r, w=column.lambda_waits: aws_billed_ms(r, scale, w) / 1000
+            ),
+            "gb_seconds": _summary(ok, aws_gb_s),
+            "cost_usd": _summary(
+                ok,
+                lambda r: figures.run_cost_usd(r.transitions, r.lambda_invocations, aws_gb_s(r)),
+            ),
+        }
+        for key in (
+            "available_to_routes_seconds",
+            "start_to_routes_seconds",
+            "workload_end_to_deleted_seconds",
+        ):
+            on_aws[key] = _summary(
+                ok, lambda r, k=key: None if getattr(r, k) is None else getattr(r, k) / scale.factor
+            )
+        out[f"{column.design}/{column.order}"] = {
+            "label": column.label,
+            "runs": len(rows),
+            "failed": len(rows) - len(ok),
+            "reused_nat_gateway": sum(1 for r in ok if r.reused_nat_gateway),
+            "measured": {k: v.as_dict() if v else None for k, v in measured.items()},
+            "on_aws": {k: v.as_dict() if v else None for k, v in on_aws.items()},
+        }
+    return out
+
+
+def _get(section: dict[str, Any], key: str) -> figures.Summary | None:
+    value = section.get(key)
+    if value is None:
+        return None
+    return figures.Summary(value["median"], value["min"], value["max"], value["runs"])
+
+
+def runs_tables(summary: dict[str, Any], unsupported: Sequence[str]) -> str:
+    measured = [
+        "| run | Lambda invocations | billed Lambda s | GB-s | state transitions | "
+        "USD per run | NAT available → routes, s | start → routes, s | "
+        "workload end → NAT deleted, s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    on_aws = [
+        "| run | billed Lambda s | GB-s | USD per run | NAT available → routes, s | "
+        "start → routes, s | workload end → NAT deleted, s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for entry in summary.values():
+        m, a = entry["measured"], entry["on_aws"]
+        label = entry["label"] + (f" ({entry['failed']} failed)" if entry["failed"] else "")
+        measured.append(
+            f"| {label} | {_cell(_get(m, 'lambda_invocations'), 0)} "
+            f"| {_cell(_get(m, 'billed_seconds'), 2)} | {_cell(_get(m, 'gb_seconds'), 3)} "
+            f"| {_cell(_get(m, 'transitions'), 0)} | {_usd(_get(m, 'cost_usd'))} "
+            f"| {_cell(_get(m, 'available_to_routes_seconds'), 2)} "
+            f"| {_cell(_get(m, 'start_to_routes_seconds'), 2)} "
+            f"| {_cell(_get(m, 'workload_end_to_deleted_seconds'), 2)} |"
+        )
+        on_aws.append(
+            f"| {label} | {_cell(_get(a, 'billed_seconds'), 1)} "
+            f"| {_cell(_get(a, 'gb_seconds'), 2)} | {_usd(_get(a, 'cost_usd'))} "
+            f"| {_cell(_get(a, 'available_to_routes_seconds'), 0)} "
+            f"| {_cell(_get(a, 'start_to_routes_seconds'), 0)} "
+            f"| {_cell(_get(a, 'workload_end_to_deleted_seconds'), 0)} |"
+        )
+    for label in unsupported:
+        measured.append(f"| {label} | not supported yet | | | | | | | |")
+        on_aws.append(f"| {label} | not supported yet | | | | | |")
+    return "\n".join(measured) + "\n\nScaled back to AWS time:\n\n" + "\n".join(on_aws)
+
+
+def _calls(calls: dict[str, int]) -> str:
+    total = sum(calls.values())
+    by_action = ", ".join(f"{action} {count}" for action, count in calls.items())
+    return f"{total} ({by_action})" if calls else "0"
+
+
+def scaling_table(results: Sequence[dict[str, Any]]) -> str:
+    lines = [
+        "| route tables | design | attach: EC2 calls | detach: EC2 calls | "
+        "DynamoDB calls | attach + detach, ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        for design, label in (("baseline", "waiter baseline"), ("on-demand", "nat-on-demand")):
+            attach, detach = result[design]["attach"], result[design]["detach"]
+            dynamodb = sum(attach["dynamodb_calls"].values()) + sum(
+                detach["dynamodb_calls"].values()
+            )
+            total = [
+                (a + d) * 1000
+                for a, d in zip(attach["seconds_each"], detach["seconds_each"], strict=True)
+            ]
+            lines.append(
+                f"| {result['route_tables']} | {label} | {_calls(attach['ec2_calls'])} "
+                f"| {_calls(detach['ec2_calls'])} | {dynamodb} "
+                f"| {_cell(figures.summarise(total), 0)} |"
+            )
+    return "\n".join(lines)
+
+
+def footprint_table(zips: dict[str, dict[str, Any]], imports: dict[str, Any]) -> str:
+    controller, boto3 = imports["controller_ms"], imports["boto3_ms"]
+    ratio = imports["ratio"]
+
+    def cell(value: dict[str, Any], digits: int) -> str:
+        return _cell(figures.Summary(value["median"], value["min"], value["max"], 0), digits)
+
+    return "\n".join(
+        [
+            "| | nat-on-demand | waiter baseline |",
+            "|---|---|---|",
+            f"| Lambda zip | {zips['on-demand']['bytes']:,} bytes "
+            f"({zips['on-demand']['files']} files) "
+            f"| {zips['baseline']['bytes']:,} bytes ({zips['baseline']['files']} files) |",
+            f"| cold import of the handler module, ms | {cell(controller, 0)} "
+            f"| (boto3 alone) {cell(boto3, 0)} |",
+            f"| controller import ÷ boto3 import, per run | {cell(ratio, 2)} | |",
+        ]
+    )
