@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 # handed to Step Functions, whose Retry on TransientAwsError backs off longer
 # than a Lambda should sleep.
 _BOTO_CONFIG = BotoConfig(
-    retries={"mode": "standard", "max_attempts": 5},
+    retries={"mode": "standard", "total_max_attempts": 5},
     connect_timeout=5,
     read_timeout=20,
 )
