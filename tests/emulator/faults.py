@@ -49,12 +49,25 @@ class Fault:
     # (a Lambda function) dies waiting, as when AWS stops answering.
     hang_seconds: float = 0.0
     when: Callable[[BaseResponse], bool] | None = None
+    # Let this many matching calls through before failing any (e.g. the
+    # second CreateRoute of a run fails, after the first table is routed).
+    skip: int = 0
+    # Fail one matching call in `every` (2: every other call, so a retry succeeds).
+    every: int = 1
     hits: int = field(default=0, init=False)
+    seen: int = field(default=0, init=False)
 
-    def matches(self, service: str, action: str, response: BaseResponse) -> bool:
+    def strikes(self, service: str, action: str, response: BaseResponse) -> bool:
+        """Whether this call fails (counts it as seen when it matches)."""
         if service != self.service or action != self.action or self.hits >= self.times:
             return False
-        return self.when is None or self.when(response)
+        if self.when is not None and not self.when(response):
+            return False
+        self.seen += 1
+        due = self.seen > self.skip and (self.seen - self.skip - 1) % self.every == 0
+        if due:
+            self.hits += 1
+        return due
 
 
 _lock = threading.Lock()
@@ -98,6 +111,11 @@ def lambda_payload(response: BaseResponse) -> Any:
         return None
 
 
+def from_lambda(response: BaseResponse) -> bool:
+    """A `when` for calls made by a Lambda function (botocore puts exec-env in its user agent)."""
+    return "exec-env/AWS_Lambda" in str(response.headers.get("User-Agent", ""))
+
+
 def invoking(function_name: str, action: str | None = None) -> Callable[[BaseResponse], bool]:
     """A `when` for Lambda Invoke faults: calls of `function_name` (with this `action`)."""
 
@@ -114,9 +132,7 @@ def _before_action(_service: str, action: str, response: BaseResponse) -> None:
     # Faults name services as boto3 does ("lambda"); moto says "awslambda".
     service = response.boto3_service_name
     with _lock:
-        fault = next((f for f in _faults if f.matches(service, action, response)), None)
-        if fault is not None:
-            fault.hits += 1
+        fault = next((f for f in _faults if f.strikes(service, action, response)), None)
     if fault is None:
         return
     if fault.hang_seconds:

@@ -126,3 +126,56 @@ def test_lambda_invoke_faults_match_function_and_action(aws: LocalAws):
     assert json.loads(ok["Payload"].read()) == {"action": "acquire"}
     assert raised.value.response["Error"]["Code"] == "ServiceException"
     assert fault.hits == 1
+
+
+def test_skip_and_every_choose_which_calls_fail(aws: LocalAws):
+    fault = faults.inject(
+        faults.Fault("ec2", "DescribeRegions", "InternalError", "x", 500, times=10, skip=1, every=2)
+    )
+    client = aws.client("ec2", config=_ONE_ATTEMPT)
+    outcomes = []
+    for _ in range(6):
+        try:
+            client.describe_regions()
+            outcomes.append("ok")
+        except ClientError:
+            outcomes.append("fail")
+
+    assert outcomes == ["ok", "fail", "ok", "fail", "ok", "fail"]
+    assert (fault.seen, fault.hits) == (6, 3)
+
+
+def test_from_lambda_tells_function_calls_from_test_calls(aws: LocalAws):
+    role = aws.client("iam").create_role(RoleName="caller", AssumeRolePolicyDocument="{}")
+    source = (
+        "import boto3\n"
+        "def handler(e, c):\n"
+        "    return len(boto3.client('ec2').describe_vpcs()['Vpcs'])\n"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("caller.py", source)
+    aws.client("lambda").create_function(
+        FunctionName="caller",
+        Runtime="python3.12",
+        Role=role["Role"]["Arn"],
+        Handler="caller.handler",
+        Code={"ZipFile": buffer.getvalue()},
+    )
+    fault = faults.inject(
+        faults.Fault(
+            "ec2",
+            "DescribeVpcs",
+            "UnauthorizedOperation",
+            "no",
+            times=float("inf"),
+            when=faults.from_lambda,
+        )
+    )
+
+    aws.client("ec2").describe_vpcs()
+    result = aws.client("lambda").invoke(FunctionName="caller", Payload=b"{}")
+
+    assert result.get("FunctionError") == "Unhandled"
+    assert "UnauthorizedOperation" in result["Payload"].read().decode()
+    assert fault.hits == 1
