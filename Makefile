@@ -24,8 +24,10 @@ EMULATOR := PYTHONPATH=$(CURDIR)/tests $(PY) -m emulator
 
 EXAMPLES := $(sort $(dir $(wildcard examples/*/main.tf)))
 PYTEST_WORKERS ?= 2
+# e.g. make bench BENCH_ARGS='--runs 5 --scale 0.2' (python -m bench --help)
+BENCH_ARGS ?=
 
-.PHONY: help venv package terraform-config fmt lint validate plan unit test demo clean
+.PHONY: help venv package terraform-config fmt lint validate plan unit test demo bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -70,6 +72,9 @@ test: lint ## The whole suite: lint, unit, emulator, workflow and Terraform test
 
 demo: terraform-config ## Apply examples/complete on the local AWS, run it, check, destroy
 	@$(EMULATOR) demo
+
+bench: terraform-config ## Measure nat-on-demand against a waiter-in-Lambda baseline (a few minutes; build/bench.json)
+	@PYTHONPATH=$(CURDIR)/tests:$(CURDIR)/lambda:$(CURDIR) $(PY) -m bench $(BENCH_ARGS)
 
 clean: ## Remove build output and Terraform working files (keeps .venv)
 	rm -rf $(BUILD) examples/*/.terraform examples/*/.terraform.lock.hcl examples/*/tf_resources.json

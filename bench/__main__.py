@@ -24,10 +24,11 @@ from typing import Any
 import hcl2
 
 from bench import figures, footprint, report
-from bench.report import Column, Scale
+from bench.report import Column
 from bench.runs import Design, DesignRunner, RunRecord
+from bench.scale import Scale, make_scale
 from bench.scaling import RouteScaling
-from emulator import settings
+from emulator import lambda_runtime, settings
 from emulator.api_calls import ApiCallRecorder
 from emulator.server import LocalAws
 from emulator.terraform import BUILD_DIR, REPO_ROOT, Terraform
@@ -37,14 +38,9 @@ BENCH_ROOT = REPO_ROOT / "bench" / "terraform"
 GRACE_FILE = BENCH_ROOT / "zz_bench_idle_grace.tf.json"
 NAME = "bench"
 
-# AWS's typical timings, which the scale factor shrinks (DESIGN.md, botocore's model).
-AWS_NAT_PENDING_SECONDS = 100.0
-AWS_NAT_DELETING_SECONDS = 60.0
-AWS_WAITER_DELAY_SECONDS = 15.0
-AWS_WAITER_MAX_ATTEMPTS = 40
-AWS_BASELINE_FIXED_WAIT_SECONDS = 30
-AWS_MODULE_POLL_SECONDS = 10
-AWS_IDLE_GRACE_SECONDS = 60
+# The idle-grace instance's reaper schedule, rate(1 minute): an idle grace ends
+# at the first reaper pass after it.
+GRACE_REAPER_MINUTES = 1
 
 COLUMNS = [
     Column("baseline", "first", "waiter baseline, run 1", lambda_waits=True),
@@ -63,24 +59,8 @@ def _say(text: str = "") -> None:
 def module_variables() -> set[str]:
     with (REPO_ROOT / "variables.tf").open() as handle:
         parsed = hcl2.load(handle)
-    return {name for block in parsed.get("variable", []) for name in block}
-
-
-def make_scale(factor: float, hold_seconds: float, grace_supported: bool) -> Scale:
-    return Scale(
-        factor=factor,
-        nat_pending_seconds=AWS_NAT_PENDING_SECONDS * factor,
-        nat_deleting_seconds=AWS_NAT_DELETING_SECONDS * factor,
-        waiter_delay_seconds=AWS_WAITER_DELAY_SECONDS * factor,
-        waiter_max_attempts=AWS_WAITER_MAX_ATTEMPTS,
-        # Wait states and the module's poll interval take whole seconds, at least 1.
-        fixed_wait_seconds=max(1, round(AWS_BASELINE_FIXED_WAIT_SECONDS * factor)),
-        poll_interval_seconds=max(1, round(AWS_MODULE_POLL_SECONDS * factor)),
-        idle_grace_seconds=(
-            max(1, round(AWS_IDLE_GRACE_SECONDS * factor)) if grace_supported else None
-        ),
-        hold_seconds=hold_seconds,
-    )
+    # python-hcl2 keeps the quotes of block labels.
+    return {name.strip('"') for block in parsed.get("variable", []) for name in block}
 
 
 def _write_grace_instance(scale: Scale) -> None:
@@ -96,6 +76,8 @@ def _write_grace_instance(scale: Scale) -> None:
         "workload_lambda_arn": "${aws_lambda_function.workload.arn}",
         "poll_interval_seconds": "${var.poll_interval_seconds}",
         "idle_grace_seconds": scale.idle_grace_seconds,
+        # The reaper ends an idle grace: its shortest schedule, for the shortest wait.
+        "reaper_schedule_expression": f"rate({GRACE_REAPER_MINUTES} minute)",
         "depends_on": ["aws_route_table_association.public"],
     }
     output = {
@@ -104,28 +86,27 @@ def _write_grace_instance(scale: Scale) -> None:
             "state_machine_arn": "${module.on_demand_grace.state_machine_arn}",
             "route_table_ids": "${module.on_demand_grace.route_table_ids}",
             "nat_gateway_tag": "${module.on_demand_grace.nat_gateway_tag}",
-            "function_prefix": "${var.name}-grace-",
+            "functions": ["${module.on_demand_grace.controller_function_name}"],
+            "reaper_function": "${module.on_demand_grace.reaper_function_name}",
         },
     }
-    GRACE_FILE.write_text(
-        json.dumps({"module": {"on_demand_grace": instance}, "output": {"grace": output}}, indent=2)
-        + "\n"
-    )
+    document = {"module": {"on_demand_grace": instance}, "output": {"grace": output}}
+    GRACE_FILE.write_text(json.dumps(document, indent=2) + "\n")
 
 
 def _designs(outputs: dict[str, Any], scale: Scale) -> list[Design]:
-    workload = {"hold_seconds": scale.hold_seconds}
     found = [
-        ("baseline", "waiter baseline", outputs["designs"]["baseline"], {}),
-        ("on-demand", "nat-on-demand", outputs["designs"]["on-demand"], {}),
+        ("baseline", "waiter baseline", outputs["designs"]["baseline"]),
+        ("on-demand", "nat-on-demand", outputs["designs"]["on-demand"]),
     ]
     if "grace" in outputs:
-        found.append(("on-demand-grace", "nat-on-demand + idle grace", outputs["grace"], {}))
+        found.append(("on-demand-grace", "nat-on-demand + idle grace", outputs["grace"]))
     designs = []
-    for key, label, out, _ in found:
-        run_input: dict[str, Any] = {"workload_input": workload}
+    for key, label, out in found:
+        run_input: dict[str, Any] = {"workload_input": {"hold_seconds": scale.hold_seconds}}
         if key != "baseline":
             run_input["run_label"] = f"make-bench-{key}"
+        grace = key == "on-demand-grace"
         designs.append(
             Design(
                 key=key,
@@ -133,34 +114,138 @@ def _designs(outputs: dict[str, Any], scale: Scale) -> list[Design]:
                 state_machine_arn=out["state_machine_arn"],
                 route_table_ids=tuple(out["route_table_ids"]),
                 nat_gateway_tag=(out["nat_gateway_tag"]["key"], out["nat_gateway_tag"]["value"]),
-                function_prefix=out["function_prefix"],
+                functions=tuple(out["functions"]),
                 run_input=run_input,
-                idle_grace_seconds=float(scale.idle_grace_seconds or 0)
-                if key == "on-demand-grace"
-                else 0.0,
+                idle_grace_seconds=float(scale.idle_grace_seconds or 0) if grace else 0.0,
+                reaper_function=out.get("reaper_function"),
+                reaper_period_seconds=GRACE_REAPER_MINUTES * 60 * scale.factor if grace else None,
             )
         )
     return designs
 
 
-def _report_lines_agree(aws: LocalAws, prefix: str, recorded_ms: int) -> bool:
+def _report_lines_agree(aws: LocalAws, functions: set[str], recorded_ms: int) -> bool:
     """Sum of Billed Duration in the functions' REPORT log lines equals the records' sum."""
-    lam, logs = aws.client("lambda"), aws.client("logs")
-    names = [
-        fn["FunctionName"]
-        for page in lam.get_paginator("list_functions").paginate()
-        for fn in page["Functions"]
-        if fn["FunctionName"].startswith(prefix)
-    ]
+    logs = aws.client("logs")
     total = 0.0
-    for name in names:
-        for page in logs.get_paginator("filter_log_events").paginate(
+    for name in sorted(functions):
+        pages = logs.get_paginator("filter_log_events").paginate(
             logGroupName=f"/aws/lambda/{name}", filterPattern="REPORT"
-        ):
+        )
+        for page in pages:
             for event in page["events"]:
                 if event["message"].startswith("REPORT "):
                     total += figures.parse_report_line(event["message"])["Billed Duration"]
     return round(total) == recorded_ms
+
+
+class Bench:
+    """One `make bench`: apply, measure, destroy; `problems` make it fail."""
+
+    def __init__(self, args: argparse.Namespace, scale: Scale) -> None:
+        self.args = args
+        self.scale = scale
+        self.problems: list[str] = []
+        self.records: list[RunRecord] = []
+        self.result: dict[str, Any] = {}
+
+    def run(self) -> None:
+        with LocalAws() as aws, ApiCallRecorder() as recorder:
+            _write_grace_instance(self.scale)
+            terraform = Terraform(BENCH_ROOT, name="bench", extra_env=aws.environment())
+            variables = {
+                "name": NAME,
+                "poll_interval_seconds": self.scale.poll_interval_seconds,
+                "baseline_waiter_delay_seconds": self.scale.waiter_delay_seconds,
+                "baseline_waiter_max_attempts": self.scale.waiter_max_attempts,
+                "baseline_fixed_wait_seconds": self.scale.fixed_wait_seconds,
+            }
+            try:
+                outputs = self._apply(terraform, variables)
+                designs = _designs(outputs, self.scale)
+                for design in designs:
+                    self._run_design(aws, recorder, design)
+                self._reaper_schedule_cost(aws, designs)
+                self._route_scaling(aws, recorder)
+                self._footprint()
+            finally:
+                _say("== terraform destroy")
+                terraform.destroy(variables)
+                left = terraform.resources()
+                if left:
+                    self.problems.append("terraform destroy left: " + ", ".join(left))
+                GRACE_FILE.unlink(missing_ok=True)
+
+    def _apply(self, terraform: Terraform, variables: dict[str, Any]) -> dict[str, Any]:
+        _say("== terraform apply bench/terraform")
+        step = time.monotonic()
+        terraform.init()
+        terraform.apply(variables)
+        _say(f"   applied in {time.monotonic() - step:.0f} s")
+        return terraform.output()
+
+    def _run_design(self, aws: LocalAws, recorder: ApiCallRecorder, design: Design) -> None:
+        _say(f"== {self.args.runs} pairs of back-to-back runs: {design.label}")
+        step = time.monotonic()
+        runner = DesignRunner(aws, recorder, design)
+        try:
+            found = runner.run_pairs(self.args.runs, on_run=lambda n: _say(f"   pair {n} done"))
+        except RuntimeError as error:
+            self.problems.append(str(error))
+            found = []
+        self.records += found
+        self.problems += runner.problems + runner.leaks()
+        self.problems += [
+            f"{r.execution_arn} ended {r.status}: {r.error}"
+            for r in found
+            if r.status != "SUCCEEDED"
+        ]
+        self.result.setdefault("report_lines_match_records", {})[design.key] = _report_lines_agree(
+            aws, runner.function_names(), runner.billed_ms_seen
+        )
+        self.result.setdefault("scheduled_reaper_passes", {})[design.key] = (
+            runner.scheduled_reaper_passes
+        )
+        _say(f"   {time.monotonic() - step:.0f} s")
+
+    def _reaper_schedule_cost(self, aws: LocalAws, designs: list[Design]) -> None:
+        """Billed ms of scheduled reaper passes that find nothing: a cost per day, not per run."""
+        design = next((d for d in designs if d.key == "on-demand" and d.reaper_function), None)
+        if design is None or design.reaper_function is None:
+            return
+        _say("== scheduled reaper passes with nothing to clean")
+        lam = aws.client("lambda")
+        lambda_runtime.take_invocations()
+        for _ in range(self.args.import_runs):
+            lam.invoke(
+                FunctionName=design.reaper_function,
+                Payload=json.dumps({"reason": "schedule"}).encode(),
+            )
+        passes = [
+            r
+            for r in lambda_runtime.take_invocations()
+            if r.function_name == design.reaper_function
+        ]
+        self.result["reaper_pass"] = report.reaper_pass_figures(passes)
+
+    def _route_scaling(self, aws: LocalAws, recorder: ApiCallRecorder) -> None:
+        _say(f"== route changes with {self.args.route_tables} route tables")
+        step = time.monotonic()
+        scaling = RouteScaling(aws, recorder)
+        counts = [int(n) for n in self.args.route_tables.split(",")]
+        self.result["route_scaling"] = scaling.measure(counts, self.args.route_table_runs)
+        self.problems += scaling.problems
+        _say(f"   {time.monotonic() - step:.0f} s")
+
+    def _footprint(self) -> None:
+        _say("== Lambda zips and cold import")
+        data_dir = BENCH_ROOT / ".terraform"
+        module_zip = data_dir / "nat-on-demand" / f"{NAME}-on-demand-lambda.zip"
+        self.result["zips"] = {
+            "on-demand": footprint.zip_figures(module_zip),
+            "baseline": footprint.zip_figures(data_dir / "bench" / "baseline.zip"),
+        }
+        self.result["cold_import"] = footprint.import_times(module_zip, self.args.import_runs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,133 +264,34 @@ def main(argv: list[str] | None = None) -> int:
     scale = make_scale(args.scale, args.hold_seconds, grace_supported)
     settings.timings.nat_pending_seconds = scale.nat_pending_seconds
     settings.timings.nat_deleting_seconds = scale.nat_deleting_seconds
-    _say(_header(scale, args.runs))
+    _say(report.settings_lines(scale.as_dict(), args.runs))
 
-    problems: list[str] = []
-    records: list[RunRecord] = []
-    billing_checked: dict[str, bool] = {}
-    with LocalAws() as aws, ApiCallRecorder() as recorder:
-        _write_grace_instance(scale)
-        terraform = Terraform(BENCH_ROOT, name="bench", extra_env=aws.environment())
-        variables = {
-            "name": NAME,
-            "poll_interval_seconds": scale.poll_interval_seconds,
-            "baseline_waiter_delay_seconds": scale.waiter_delay_seconds,
-            "baseline_waiter_max_attempts": scale.waiter_max_attempts,
-            "baseline_fixed_wait_seconds": scale.fixed_wait_seconds,
-        }
-        try:
-            _say("== terraform apply bench/terraform")
-            step = time.monotonic()
-            terraform.init()
-            terraform.apply(variables)
-            outputs = terraform.output()
-            _say(f"   applied in {time.monotonic() - step:.0f} s")
-
-            for design in _designs(outputs, scale):
-                _say(f"== {args.runs} pairs of back-to-back runs: {design.label}")
-                step = time.monotonic()
-                runner = DesignRunner(aws, recorder, design)
-                try:
-                    found = runner.run_pairs(args.runs, on_run=lambda n: _say(f"   pair {n} done"))
-                except RuntimeError as error:
-                    problems.append(str(error))
-                    found = []
-                records += found
-                problems += runner.problems + runner.leaks()
-                problems += [
-                    f"{r.execution_arn} ended {r.status}: {r.error}"
-                    for r in found
-                    if r.status != "SUCCEEDED"
-                ]
-                billing_checked[design.key] = _report_lines_agree(
-                    aws, design.function_prefix, runner.billed_ms_seen
-                )
-                _say(f"   {time.monotonic() - step:.0f} s")
-
-            _say("== route changes with " + args.route_tables + " route tables")
-            step = time.monotonic()
-            scaling = RouteScaling(aws, recorder)
-            counts = [int(n) for n in args.route_tables.split(",")]
-            scaling_results = scaling.measure(counts, args.route_table_runs)
-            problems += scaling.problems
-            _say(f"   {time.monotonic() - step:.0f} s")
-
-            _say("== Lambda zips and cold import")
-            data_dir = BENCH_ROOT / ".terraform"
-            zips = {
-                "on-demand": footprint.zip_figures(
-                    data_dir / "nat-on-demand" / f"{NAME}-on-demand-lambda.zip"
-                ),
-                "baseline": footprint.zip_figures(data_dir / "bench" / "baseline.zip"),
-            }
-            imports = footprint.import_times(
-                data_dir / "nat-on-demand" / f"{NAME}-on-demand-lambda.zip", args.import_runs
-            )
-        finally:
-            _say("== terraform destroy")
-            terraform.destroy(variables)
-            left = terraform.resources()
-            if left:
-                problems.append("terraform destroy left: " + ", ".join(left))
-            GRACE_FILE.unlink(missing_ok=True)
-
-    summary = report.summarise_runs(records, COLUMNS, scale)
-    unsupported = [] if grace_supported else ["nat-on-demand + idle grace, run 2 right after"]
+    bench = Bench(args, scale)
+    bench.run()
+    summary = report.summarise_runs(bench.records, COLUMNS, scale)
+    unsupported = [] if grace_supported else [COLUMNS[-1].label]
     result = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "make bench",
         "arguments": vars(args) | {"output": str(args.output)},
         "scale": scale.as_dict(),
         "idle_grace_supported": grace_supported,
-        "report_lines_match_records": billing_checked,
         "summary": summary,
-        "runs": [r.as_dict() for r in records],
-        "route_scaling": scaling_results,
-        "zips": zips,
-        "cold_import": imports,
-        "problems": problems,
+        **bench.result,
+        "runs": [r.as_dict() for r in bench.records],
+        "problems": bench.problems,
         "seconds": round(time.monotonic() - started),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2, default=str) + "\n")
 
     _say()
-    _say(report.runs_tables(summary, unsupported))
-    _say()
-    _say(report.scaling_table(scaling_results))
-    _say()
-    _say(report.footprint_table(zips, imports))
-    _say()
+    _say(report.render(result, unsupported))
     _say(f"JSON: {args.output}; {result['seconds']} s in all.")
-    if problems:
-        _say("BENCH FAILED:\n  " + "\n  ".join(problems))
+    if bench.problems:
+        _say("BENCH FAILED:\n  " + "\n  ".join(bench.problems))
         return 1
     return 0
-
-
-def _header(scale: Scale, runs: int) -> str:
-    s = scale.factor
-    grace = (
-        f"{scale.idle_grace_seconds} s (AWS-time {AWS_IDLE_GRACE_SECONDS} s)"
-        if scale.idle_grace_seconds is not None
-        else "not supported yet by the module"
-    )
-    return "\n".join(
-        [
-            f"make bench: scale s = {s:g} on AWS's timings; each figure the median "
-            f"[min-max] of {runs} runs",
-            f"  NAT Gateway pending {scale.nat_pending_seconds:g} s "
-            f"(AWS ~{AWS_NAT_PENDING_SECONDS:g} s), deleting {scale.nat_deleting_seconds:g} s "
-            f"(AWS ~{AWS_NAT_DELETING_SECONDS:g} s)",
-            f"  baseline: waiter Delay {scale.waiter_delay_seconds:g} s "
-            f"(botocore {AWS_WAITER_DELAY_SECONDS:g} s) x {scale.waiter_max_attempts}, "
-            f"fixed Wait {scale.fixed_wait_seconds} s ({AWS_BASELINE_FIXED_WAIT_SECONDS} s)",
-            f"  nat-on-demand: poll_interval_seconds {scale.poll_interval_seconds} "
-            f"(default {AWS_MODULE_POLL_SECONDS} s; the module's minimum is 1); idle grace {grace}",
-            f"  workload holds {scale.hold_seconds:g} s (not scaled, not counted)",
-        ]
-    )
 
 
 if __name__ == "__main__":

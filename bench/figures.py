@@ -10,7 +10,7 @@ import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 # Public prices, us-east-1 (DESIGN.md, "Facts to design with").
 USD_PER_TRANSITION = 0.025 / 1000
@@ -74,6 +74,19 @@ def state_transitions(history: Sequence[Mapping[str, Any]]) -> int:
         1 for event in history if event["type"] in ("TaskScheduled", "LambdaFunctionScheduled")
     )
     return entered + max(0, scheduled - tasks_entered)
+
+
+def compact_history(history: Sequence[Mapping[str, Any]]) -> list[tuple[float, str, str]]:
+    """(seconds since the first event, type, state name) for each history event."""
+    if not history:
+        return []
+    first = history[0]["timestamp"].timestamp()
+    compact = []
+    for event in history:
+        details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails")
+        name = str(details.get("name", "")) if details else ""
+        compact.append((round(event["timestamp"].timestamp() - first, 3), str(event["type"]), name))
+    return compact
 
 
 def state_event_time(
@@ -144,6 +157,25 @@ def routes_in_place_time(
         if all(targets.get(table, False) for table in route_table_ids):
             return max(observation.at, since)
     return None
+
+
+class Call(Protocol):
+    """An API call as emulator.api_calls records it."""
+
+    @property
+    def service(self) -> str: ...
+
+    @property
+    def action(self) -> str: ...
+
+    @property
+    def wall(self) -> float: ...
+
+
+def last_call_time(calls: Iterable[Call], service: str, actions: Sequence[str]) -> float | None:
+    """Epoch seconds of the last call of one of `actions`; None if there was none."""
+    times = [c.wall for c in calls if c.service == service and c.action in actions]
+    return max(times) if times else None
 
 
 def interval(start: float | None, end: float | None) -> float | None:

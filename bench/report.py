@@ -7,25 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench import figures
+from bench import scale as aws
 from bench.runs import RunRecord
-
-
-@dataclass(frozen=True)
-class Scale:
-    """One factor for every AWS timing the bench simulates."""
-
-    factor: float
-    nat_pending_seconds: float
-    nat_deleting_seconds: float
-    waiter_delay_seconds: float
-    waiter_max_attempts: int
-    fixed_wait_seconds: int
-    poll_interval_seconds: int
-    idle_grace_seconds: int | None
-    hold_seconds: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+from bench.scale import Scale
 
 
 @dataclass(frozen=True)
@@ -223,3 +207,77 @@ def footprint_table(zips: dict[str, dict[str, Any]], imports: dict[str, Any]) ->
             f"| controller import ÷ boto3 import, per run | {cell(ratio, 2)} | |",
         ]
     )
+
+
+# The module's default reaper schedule, rate(5 minutes): passes a day.
+DEFAULT_REAPER_PASSES_PER_DAY = 24 * 60 // 5
+
+
+def reaper_pass_figures(passes: Sequence[Any]) -> dict[str, Any]:
+    """Reaper passes with nothing to clean, and what the default schedule costs a month."""
+    warm = [p.billed_ms for p in passes if not p.cold_start]
+    cold = [p.billed_ms for p in passes if p.cold_start]
+    summary = figures.summarise(warm)
+    memory_mb = passes[0].memory_size_mb if passes else 0
+    per_pass_ms = summary.median if summary else 0.0
+    gb_s_per_day = DEFAULT_REAPER_PASSES_PER_DAY * figures.gb_seconds(round(per_pass_ms), memory_mb)
+    usd_per_month = 30 * (
+        gb_s_per_day * figures.USD_PER_GB_SECOND
+        + DEFAULT_REAPER_PASSES_PER_DAY * figures.USD_PER_REQUEST
+    )
+    return {
+        "warm_billed_ms": summary.as_dict() if summary else None,
+        "cold_billed_ms": cold,
+        "memory_mb": memory_mb,
+        "passes_per_day": DEFAULT_REAPER_PASSES_PER_DAY,
+        "gb_seconds_per_day": gb_s_per_day,
+        "usd_per_month": usd_per_month,
+    }
+
+
+def settings_lines(scale: dict[str, Any], runs: int) -> str:
+    s = scale["factor"]
+    grace = (
+        f"{scale['idle_grace_seconds']} s (AWS-time {scale['idle_grace_seconds'] / s:g} s), "
+        "ended by the reaper on rate(1 minute), which the bench invokes as the schedule would"
+        if scale["idle_grace_seconds"] is not None
+        else "not supported yet by the module"
+    )
+    return "\n".join(
+        [
+            f"Scale s = {s:g} on AWS's timings; each figure the median [min-max] of {runs} runs.",
+            f"- NAT Gateway pending {scale['nat_pending_seconds']:g} s "
+            f"(AWS ~{aws.AWS_NAT_PENDING_SECONDS:g} s), deleting "
+            f"{scale['nat_deleting_seconds']:g} s (AWS ~{aws.AWS_NAT_DELETING_SECONDS:g} s).",
+            f"- Waiter baseline: botocore waiters with Delay {scale['waiter_delay_seconds']:g} s "
+            f"(botocore: {aws.AWS_WAITER_DELAY_SECONDS:g} s) x {scale['waiter_max_attempts']} "
+            f"attempts; fixed Wait {scale['fixed_wait_seconds']} s "
+            f"({aws.AWS_BASELINE_FIXED_WAIT_SECONDS} s); functions at 128 MB.",
+            f"- nat-on-demand: poll_interval_seconds {scale['poll_interval_seconds']} (default "
+            f"{aws.AWS_MODULE_POLL_SECONDS} s; the module's minimum is 1 s); controller at "
+            f"256 MB; idle grace {grace}.",
+            f"- Workload: holds {scale['hold_seconds']:g} s, not scaled, left out of the figures.",
+        ]
+    )
+
+
+def render(result: dict[str, Any], unsupported: Sequence[str]) -> str:
+    """Everything a person reads: settings, the three tables, the reaper's standing cost."""
+    parts = [
+        settings_lines(result["scale"], result["arguments"]["runs"]),
+        runs_tables(result["summary"], unsupported),
+    ]
+    reaper = result.get("reaper_pass")
+    if reaper and reaper["warm_billed_ms"]:
+        parts.append(
+            "Standing cost of nat-on-demand whether or not anything runs: its reaper on the "
+            f"default rate(5 minutes), {reaper['passes_per_day']} passes a day at "
+            f"{reaper['warm_billed_ms']['median']:.0f} ms billed each (warm, nothing to clean; "
+            f"{reaper['memory_mb']} MB) = {reaper['gb_seconds_per_day']:.2f} GB-s a day, "
+            f"about {reaper['usd_per_month']:.4f} USD a month."
+        )
+    if "route_scaling" in result:
+        parts.append(scaling_table(result["route_scaling"]))
+    if "zips" in result:
+        parts.append(footprint_table(result["zips"], result["cold_import"]))
+    return "\n\n".join(parts) + "\n"

@@ -16,6 +16,7 @@ and the history's timestamps.
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -42,10 +43,15 @@ class Design:
     state_machine_arn: str
     route_table_ids: tuple[str, ...]
     nat_gateway_tag: tuple[str, str]
-    function_prefix: str
+    # The Lambda functions a run invokes (the workload aside): its per-run figures.
+    functions: tuple[str, ...]
     run_input: dict[str, Any]
     # Seconds an idle NAT Gateway may stay after the last run (0: deleted at once).
     idle_grace_seconds: float = 0.0
+    # The module's reaper, and how often the bench invokes it as its EventBridge
+    # Scheduler schedule would (the local AWS fires no schedules); None: never.
+    reaper_function: str | None = None
+    reaper_period_seconds: float | None = None
 
 
 @dataclass
@@ -68,6 +74,8 @@ class RunRecord:
     ec2_calls: dict[str, int]
     dynamodb_calls: dict[str, int]
     run_seconds: float
+    # (seconds from the start, event type, state name) of each history event.
+    history: list[tuple[float, str, str]] = field(default_factory=list)
     start_to_routes_seconds: float | None = None
     available_to_routes_seconds: float | None = None
     workload_end_to_deleted_seconds: float | None = None
@@ -100,11 +108,19 @@ class DesignRunner:
         self.problems: list[str] = []
         # Every invocation record taken while running, for the REPORT-line check.
         self._taken: list[lambda_runtime.InvocationRecord] = []
+        self.scheduled_reaper_passes = 0
 
     @property
     def billed_ms_seen(self) -> int:
-        prefix = self.design.function_prefix
-        return sum(r.billed_ms for r in self._taken if r.function_name.startswith(prefix))
+        """Billed ms of every invocation of the design's functions (runs and scheduled passes)."""
+        names = self.function_names()
+        return sum(r.billed_ms for r in self._taken if r.function_name in names)
+
+    def function_names(self) -> set[str]:
+        names = set(self.design.functions)
+        if self.design.reaper_function is not None:
+            names.add(self.design.reaper_function)
+        return names
 
     def run_pairs(self, repetitions: int, on_run: Any = None) -> list[RunRecord]:
         watcher = Watcher(
@@ -115,20 +131,25 @@ class DesignRunner:
             interval=_WATCH_INTERVAL_SECONDS,
             on_event=self._observe,
         ).start()
+        schedule = _Schedule(self, self.design.reaper_period_seconds)
         pairs: list[tuple[int, list[_Started]]] = []
         try:
             for repetition in range(1, repetitions + 1):
                 self._wait_until_clean()
+                # The schedule's passes are a standing cost, not a run's: none while runs run.
+                schedule.pause()
                 self._taken += lambda_runtime.take_invocations()
                 self.recorder.take()
                 first = self._run("first", repetition)
                 second = self._run("second", repetition)
+                schedule.resume()
                 self._wait_until_clean()
                 self._collect(second)
                 pairs.append((repetition, [first, second]))
                 if on_run is not None:
                     on_run(repetition)
         finally:
+            schedule.stop()
             watcher.stop()
         records = []
         for repetition, (first, second) in pairs:
@@ -226,16 +247,19 @@ class DesignRunner:
         described = started.described
         output = json.loads(described.get("output") or "{}")
         nat_gateway_id = (output.get("nat") or {}).get("nat_gateway_id")
-        own = [
-            record
-            for record in started.invocations
-            if record.function_name.startswith(self.design.function_prefix)
-        ]
+        own = [r for r in started.invocations if r.function_name in self.design.functions]
         billed = sum(record.billed_ms for record in own)
         gb_s = sum(figures.gb_seconds(r.billed_ms, r.memory_size_mb) for r in own)
         transitions = figures.state_transitions(started.history)
-        start = started.history[0]["timestamp"].timestamp() if started.history else None
-        end = described["stopDate"].timestamp() if described.get("stopDate") else None
+        start = started.history[0]["timestamp"].timestamp() if started.history else 0.0
+        end = described["stopDate"].timestamp() if described.get("stopDate") else time.time()
+        # What the design's Lambda functions called while the run executed; a
+        # reaper's teardown of an idle NAT Gateway, later, is not the run's.
+        calls = [
+            c
+            for c in started.calls
+            if c.access_key_id == LAMBDA_ACCESS_KEY_ID and start <= c.wall <= end
+        ]
         record = RunRecord(
             design=self.design.key,
             order=started.order,
@@ -250,30 +274,44 @@ class DesignRunner:
             gb_seconds=gb_s,
             transitions=transitions,
             cost_usd=figures.run_cost_usd(transitions, len(own), gb_s),
-            ec2_calls=dict(count_by_action(started.calls, "ec2", LAMBDA_ACCESS_KEY_ID)),
-            dynamodb_calls=dict(count_by_action(started.calls, "dynamodb", LAMBDA_ACCESS_KEY_ID)),
-            run_seconds=figures.interval(start, end) or 0.0,
+            ec2_calls=dict(count_by_action(calls, "ec2")),
+            dynamodb_calls=dict(count_by_action(calls, "dynamodb")),
+            run_seconds=end - start,
+            history=figures.compact_history(started.history),
         )
         if record.status != "SUCCEEDED":
             record.error = f"{described.get('error')}: {described.get('cause')}"
             return record
-        if nat_gateway_id is None or start is None:
+        if nat_gateway_id is None or not started.history:
             return record
-        self._add_timings(record, started, start, nat_gateway_id, handed_over_to)
+        self._add_timings(
+            record,
+            started,
+            start=start,
+            calls=calls,
+            nat_gateway_id=nat_gateway_id,
+            handed_over_to=handed_over_to,
+        )
         return record
 
     def _add_timings(
         self,
         record: RunRecord,
         started: _Started,
+        *,
         start: float,
+        calls: list[ApiCall],
         nat_gateway_id: str,
         handed_over_to: _Started | None,
     ) -> None:
         available = figures.nat_state_time(self.observations, nat_gateway_id, "available")
-        routes = figures.routes_in_place_time(
-            self.observations, self.design.route_table_ids, nat_gateway_id, since=start
-        )
+        # When the run's last route change reached EC2 (exact); when the run
+        # changed no route, when the watcher saw them all in place.
+        routes = figures.last_call_time(calls, "ec2", ("CreateRoute", "ReplaceRoute"))
+        if routes is None:
+            routes = figures.routes_in_place_time(
+                self.observations, self.design.route_table_ids, nat_gateway_id, since=start
+            )
         record.reused_nat_gateway = available is not None and available < start
         record.start_to_routes_seconds = figures.interval(start, routes)
         if not record.reused_nat_gateway:
@@ -288,3 +326,43 @@ class DesignRunner:
             )
             deleted = figures.nat_state_time(self.observations, nat_gateway_id, "deleted")
             record.workload_end_to_deleted_seconds = figures.interval(workload_end, deleted)
+
+
+class _Schedule:
+    """Invokes the design's reaper every `period` seconds, as its Scheduler schedule would.
+
+    The bench pauses it while runs execute, so that no pass lands in a run's figures.
+    """
+
+    def __init__(self, runner: DesignRunner, period: float | None) -> None:
+        self._runner = runner
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._thread: threading.Thread | None = None
+        if period is not None and runner.design.reaper_function is not None:
+            self._lambda = runner.aws.client("lambda")
+            self._thread = threading.Thread(target=self._loop, args=(period,), daemon=True)
+            self._thread.start()
+
+    def _loop(self, period: float) -> None:
+        while not self._stop.wait(period):
+            if not self._running.is_set():
+                continue
+            self._lambda.invoke(
+                FunctionName=self._runner.design.reaper_function,
+                InvocationType="Event",
+                Payload=json.dumps({"reason": "schedule"}).encode(),
+            )
+            self._runner.scheduled_reaper_passes += 1
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()

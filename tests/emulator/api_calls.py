@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -34,8 +35,9 @@ class ApiCall:
     service: str
     action: str
     access_key_id: str
-    # time.monotonic() when the call reached the local AWS.
+    # time.monotonic() and time.time() when the call reached the local AWS.
     at: float
+    wall: float
 
 
 class ApiCallRecorder:
@@ -59,7 +61,7 @@ class ApiCallRecorder:
         dispatch.remove_hook(self._hook)
 
     def _hook(self, service: str, action: str, response: BaseResponse) -> None:
-        call = ApiCall(service, action, response.get_access_key(), time.monotonic())
+        call = ApiCall(service, action, response.get_access_key(), time.monotonic(), time.time())
         with self._lock:
             self._calls.append(call)
 
@@ -75,7 +77,7 @@ class ApiCallRecorder:
 
 
 def count_by_action(
-    calls: list[ApiCall], service: str, access_key_id: str | None = None
+    calls: Iterable[ApiCall], service: str, access_key_id: str | None = None
 ) -> Counter[str]:
     """How many calls of each action of `service`, optionally from one caller only."""
     return Counter(

@@ -31,6 +31,8 @@ def test_counts_each_action_of_a_service(aws: LocalAws) -> None:
     calls = recorder.calls()
     assert count_by_action(calls, "ec2") == {"CreateRouteTable": 1, "DescribeRouteTables": 2}
     assert count_by_action(calls, "sts") == {"GetCallerIdentity": 1}
+    assert [c.at for c in calls] == sorted(c.at for c in calls)
+    assert [c.wall for c in calls] == sorted(c.wall for c in calls)
 
 
 def test_counts_calls_that_fail(aws: LocalAws) -> None:
