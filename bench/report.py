@@ -83,8 +83,12 @@ def summarise_runs(
             "workload_end_to_deleted_seconds": _summary(
                 ok, lambda r: r.workload_end_to_deleted_seconds
             ),
+            "previous_workload_end_to_routes_seconds": _summary(
+                ok, lambda r: r.previous_workload_end_to_routes_seconds
+            ),
             "run_seconds": _summary(ok, lambda r: r.run_seconds),
             "ec2_calls": _summary(ok, lambda r: sum(r.ec2_calls.values())),
+            "dynamodb_calls": _summary(ok, lambda r: sum(r.dynamodb_calls.values())),
         }
         on_aws = {
             "billed_seconds": _summary(
@@ -96,11 +100,7 @@ def summarise_runs(
                 lambda r: figures.run_cost_usd(r.transitions, r.lambda_invocations, aws_gb_s(r)),
             ),
         }
-        for key in (
-            "available_to_routes_seconds",
-            "start_to_routes_seconds",
-            "workload_end_to_deleted_seconds",
-        ):
+        for key in _LATENCIES:
             on_aws[key] = _summary(
                 ok, lambda r, k=key: None if getattr(r, k) is None else getattr(r, k) / scale.factor
             )
@@ -115,6 +115,15 @@ def summarise_runs(
     return out
 
 
+# Seconds between two moments of a run: measured at scale s, about 1/s on AWS.
+_LATENCIES = (
+    "available_to_routes_seconds",
+    "start_to_routes_seconds",
+    "previous_workload_end_to_routes_seconds",
+    "workload_end_to_deleted_seconds",
+)
+
+
 def _get(section: dict[str, Any], key: str) -> figures.Summary | None:
     value = section.get(key)
     if value is None:
@@ -123,39 +132,45 @@ def _get(section: dict[str, Any], key: str) -> figures.Summary | None:
 
 
 def runs_tables(summary: dict[str, Any], unsupported: Sequence[str]) -> str:
-    measured = [
-        "| run | Lambda invocations | billed Lambda s | GB-s | state transitions | "
-        "USD per run | NAT available → routes, s | start → routes, s | "
-        "workload end → NAT deleted, s |",
+    """Two tables: what a run costs, and when its internet arrives and goes."""
+    cost = [
+        "| run | Lambda invocations | billed Lambda s, measured | billed Lambda s on AWS | "
+        "GB-s on AWS | state transitions | USD per run on AWS | EC2 calls | DynamoDB calls |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    on_aws = [
-        "| run | billed Lambda s | GB-s | USD per run | NAT available → routes, s | "
-        "start → routes, s | workload end → NAT deleted, s |",
-        "|---|---|---|---|---|---|---|",
+    latency = [
+        "| run | NAT available → routes | start → routes | first run's workload end → "
+        "routes | workload end → NAT deleted |",
+        "|---|---|---|---|---|",
     ]
     for entry in summary.values():
         m, a = entry["measured"], entry["on_aws"]
         label = entry["label"] + (f" ({entry['failed']} failed)" if entry["failed"] else "")
-        measured.append(
+        cost.append(
             f"| {label} | {_cell(_get(m, 'lambda_invocations'), 0)} "
-            f"| {_cell(_get(m, 'billed_seconds'), 2)} | {_cell(_get(m, 'gb_seconds'), 3)} "
-            f"| {_cell(_get(m, 'transitions'), 0)} | {_usd(_get(m, 'cost_usd'))} "
-            f"| {_cell(_get(m, 'available_to_routes_seconds'), 2)} "
-            f"| {_cell(_get(m, 'start_to_routes_seconds'), 2)} "
-            f"| {_cell(_get(m, 'workload_end_to_deleted_seconds'), 2)} |"
+            f"| {_cell(_get(m, 'billed_seconds'), 2)} | {_cell(_get(a, 'billed_seconds'), 1)} "
+            f"| {_cell(_get(a, 'gb_seconds'), 2)} | {_cell(_get(m, 'transitions'), 0)} "
+            f"| {_usd(_get(a, 'cost_usd'))} | {_cell(_get(m, 'ec2_calls'), 0)} "
+            f"| {_cell(_get(m, 'dynamodb_calls'), 0)} |"
         )
-        on_aws.append(
-            f"| {label} | {_cell(_get(a, 'billed_seconds'), 1)} "
-            f"| {_cell(_get(a, 'gb_seconds'), 2)} | {_usd(_get(a, 'cost_usd'))} "
-            f"| {_cell(_get(a, 'available_to_routes_seconds'), 0)} "
-            f"| {_cell(_get(a, 'start_to_routes_seconds'), 0)} "
-            f"| {_cell(_get(a, 'workload_end_to_deleted_seconds'), 0)} |"
-        )
+        cells = [_latency(_get(m, key), _get(a, key)) for key in _LATENCIES]
+        latency.append(f"| {label} | " + " | ".join(cells) + " |")
     for label in unsupported:
-        measured.append(f"| {label} | not supported yet | | | | | | | |")
-        on_aws.append(f"| {label} | not supported yet | | | | | |")
-    return "\n".join(measured) + "\n\nScaled back to AWS time:\n\n" + "\n".join(on_aws)
+        cost.append(f"| {label} | not supported yet | | | | | | | |")
+        latency.append(f"| {label} | not supported yet | | | |")
+    return (
+        "What a run costs (Step Functions and Lambda only; the NAT Gateway hour is the same "
+        "0.045 USD for both):\n\n"
+        + "\n".join(cost)
+        + "\n\nWhen the internet arrives and goes, in seconds: measured (≈ on AWS, ÷ s):\n\n"
+        + "\n".join(latency)
+    )
+
+
+def _latency(measured: figures.Summary | None, on_aws: figures.Summary | None) -> str:
+    if measured is None or on_aws is None:
+        return "n/a"
+    return f"{_cell(measured, 2)} (≈{on_aws.median:.0f})"
 
 
 def _calls(calls: dict[str, int]) -> str:

@@ -79,6 +79,8 @@ class RunRecord:
     start_to_routes_seconds: float | None = None
     available_to_routes_seconds: float | None = None
     workload_end_to_deleted_seconds: float | None = None
+    # Second runs only: from the first run's workload end to this run's routes.
+    previous_workload_end_to_routes_seconds: float | None = None
     error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -153,8 +155,8 @@ class DesignRunner:
             watcher.stop()
         records = []
         for repetition, (first, second) in pairs:
-            records.append(self._record(first, repetition, handed_over_to=second))
-            records.append(self._record(second, repetition, handed_over_to=None))
+            records.append(self._record(first, repetition, previous=None, next_run=second))
+            records.append(self._record(second, repetition, previous=first, next_run=None))
         return records
 
     def leaks(self) -> list[str]:
@@ -242,7 +244,12 @@ class DesignRunner:
     # ------------------------------------------------------------------ figures
 
     def _record(
-        self, started: _Started, repetition: int, handed_over_to: _Started | None
+        self,
+        started: _Started,
+        repetition: int,
+        *,
+        previous: _Started | None,
+        next_run: _Started | None,
     ) -> RunRecord:
         described = started.described
         output = json.loads(described.get("output") or "{}")
@@ -290,7 +297,8 @@ class DesignRunner:
             start=start,
             calls=calls,
             nat_gateway_id=nat_gateway_id,
-            handed_over_to=handed_over_to,
+            previous=previous,
+            next_run=next_run,
         )
         return record
 
@@ -302,7 +310,8 @@ class DesignRunner:
         start: float,
         calls: list[ApiCall],
         nat_gateway_id: str,
-        handed_over_to: _Started | None,
+        previous: _Started | None,
+        next_run: _Started | None,
     ) -> None:
         available = figures.nat_state_time(self.observations, nat_gateway_id, "available")
         # When the run's last route change reached EC2 (exact); when the run
@@ -316,16 +325,22 @@ class DesignRunner:
         record.start_to_routes_seconds = figures.interval(start, routes)
         if not record.reused_nat_gateway:
             record.available_to_routes_seconds = figures.interval(available, routes)
-        next_output = json.loads(
-            (handed_over_to.described if handed_over_to else {}).get("output") or "{}"
-        )
+        if previous is not None:
+            # The back-to-back figure: from the job before's end to this job's internet.
+            record.previous_workload_end_to_routes_seconds = figures.interval(
+                _workload_end(previous), routes
+            )
+        next_output = json.loads((next_run.described if next_run else {}).get("output") or "{}")
         handed_over = (next_output.get("nat") or {}).get("nat_gateway_id") == nat_gateway_id
         if not handed_over:
-            workload_end = figures.state_event_time(
-                started.history, "TaskStateExited", "RunWorkload"
-            )
             deleted = figures.nat_state_time(self.observations, nat_gateway_id, "deleted")
-            record.workload_end_to_deleted_seconds = figures.interval(workload_end, deleted)
+            record.workload_end_to_deleted_seconds = figures.interval(
+                _workload_end(started), deleted
+            )
+
+
+def _workload_end(started: _Started) -> float | None:
+    return figures.state_event_time(started.history, "TaskStateExited", "RunWorkload")
 
 
 class _Schedule:
