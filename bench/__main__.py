@@ -153,6 +153,8 @@ class Bench:
         with LocalAws() as aws, ApiCallRecorder() as recorder:
             _write_grace_instance(self.scale)
             terraform = Terraform(BENCH_ROOT, name="bench", extra_env=aws.environment())
+            # The local AWS is new: a state left by an interrupted bench names nothing.
+            terraform.state.unlink(missing_ok=True)
             variables = {
                 "name": NAME,
                 "poll_interval_seconds": self.scale.poll_interval_seconds,
@@ -216,7 +218,7 @@ class Bench:
         _say("== scheduled reaper passes with nothing to clean")
         lam = aws.client("lambda")
         lambda_runtime.take_invocations()
-        for _ in range(self.args.import_runs):
+        for _ in range(self.args.reaper_passes):
             lam.invoke(
                 FunctionName=design.reaper_function,
                 Payload=json.dumps({"reason": "schedule"}).encode(),
@@ -254,8 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="pairs of runs per design")
     parser.add_argument("--hold-seconds", type=float, default=1.0, help="workload duration")
     parser.add_argument("--route-tables", default="1,10,100", help="route table counts")
-    parser.add_argument("--route-table-runs", type=int, default=3)
-    parser.add_argument("--import-runs", type=int, default=7)
+    parser.add_argument("--route-table-runs", type=int, default=3, help="repetitions per count")
+    parser.add_argument("--import-runs", type=int, default=7, help="cold imports timed")
+    parser.add_argument("--reaper-passes", type=int, default=5, help="idle reaper passes timed")
     parser.add_argument("--output", type=Path, default=BUILD_DIR / "bench.json")
     args = parser.parse_args(argv)
 
