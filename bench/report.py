@@ -159,8 +159,8 @@ def runs_tables(summary: dict[str, Any], unsupported: Sequence[str]) -> str:
         cost.append(f"| {label} | not supported yet | | | | | | | |")
         latency.append(f"| {label} | not supported yet | | | |")
     return (
-        "What a run costs (Step Functions and Lambda only; the NAT Gateway hour is the same "
-        "0.045 USD for both):\n\n"
+        "What a run costs (Step Functions and Lambda only; each NAT Gateway a run creates "
+        "also costs at least one started hour, 0.045 USD):\n\n"
         + "\n".join(cost)
         + "\n\nWhen the internet arrives and goes, in seconds: measured (≈ on AWS, ÷ s):\n\n"
         + "\n".join(latency)
