@@ -62,3 +62,28 @@ output "nat_gateway_tag" {
   description = "Tag (key and value) carried by every NAT Gateway this instance creates; filter on it to find them."
   value       = { key = local.instance_tag_key, value = var.name }
 }
+
+output "reaper_function_arn" {
+  description = "ARN of the reaper Lambda function (invoke it with {\"reason\": \"manual\"} for a sweep on demand)."
+  value       = aws_lambda_function.reaper.arn
+}
+
+output "reaper_function_name" {
+  description = "Name of the reaper Lambda function."
+  value       = aws_lambda_function.reaper.function_name
+}
+
+output "reaper_log_group_name" {
+  description = "CloudWatch log group of the reaper; every clean-up it logs means a run did not clean up after itself."
+  value       = aws_cloudwatch_log_group.reaper.name
+}
+
+output "reaper_schedule_name" {
+  description = "Name of the EventBridge Scheduler schedule that runs the reaper."
+  value       = aws_scheduler_schedule.reaper.name
+}
+
+output "run_ended_rule_name" {
+  description = "Name of the EventBridge rule that starts the reaper when a run ends FAILED, TIMED_OUT or ABORTED."
+  value       = aws_cloudwatch_event_rule.run_ended.name
+}

@@ -183,6 +183,11 @@ module "nat_on_demand" {
   workload_lambda_arn     = aws_lambda_function.workload.arn
   poll_interval_seconds   = var.poll_interval_seconds
 
+  workload_timeout_seconds  = var.workload_timeout_seconds
+  nat_ready_timeout_seconds = var.nat_ready_timeout_seconds
+  run_timeout_seconds       = var.run_timeout_seconds
+  idle_grace_seconds        = var.idle_grace_seconds
+
   # The public route table must route to the internet gateway before the
   # first NAT Gateway is created.
   depends_on = [aws_route_table_association.public]
