@@ -18,6 +18,7 @@ from natcost.model import (
     RUN_CONTROLLER_STATES,
     RUN_STATES,
     Line,
+    NatGatewayLife,
     Usage,
     UsageError,
     estimate,
@@ -56,9 +57,13 @@ def test_one_15_minute_run_a_day_in_us_east_1_bills_30_nat_gateway_hours() -> No
     assert usd(result.on_demand, "Lambda (controller)") == pytest.approx(
         390 * 0.20 / 1e6 + 97.5 * 0.0000166667
     )
-    assert result.on_demand_usd == pytest.approx(4.9794530)
+    # The reaper's scheduled passes: every 5 minutes, 1 s at 256 MB.
+    assert usd(result.on_demand, "Lambda (reaper)") == pytest.approx(
+        8_640 * 0.20 / 1e6 + 2_160 * 0.0000166667
+    )
+    assert result.on_demand_usd == pytest.approx(5.0171811)
     assert result.always_on_usd == pytest.approx(32.40 + 3.60)
-    assert result.breakeven_hours_per_day == pytest.approx((36.0 - 3.6294530) / 1.35)
+    assert result.breakeven_hours_per_day == pytest.approx((36.0 - 3.6671811) / 1.35)
 
 
 def test_a_run_past_the_hour_bills_two_started_hours() -> None:
@@ -76,6 +81,38 @@ def test_runs_within_the_idle_grace_share_one_nat_gateway() -> None:
     assert (len(apart.nat_gateways), apart.billed_nat_hours) == (120, 120)
     assert (len(shared.nat_gateways), shared.billed_nat_hours) == (1, 720)
     assert shared.polls == 10  # only the first run waits for a NAT Gateway
+
+
+def test_the_reaper_deletes_an_idle_nat_gateway_at_its_first_pass_after_the_grace() -> None:
+    # Released at 100 + 900 s; grace until 1,600 s; passes every 300 s: deleted at 1,800 s.
+    assert simulate(Usage(starts=(0.0,), run_seconds=900, idle_grace_seconds=600)).nat_gateways == (
+        NatGatewayLife(0.0, 1_800.0),
+    )
+    # An hourly reaper keeps it into a second billed hour.
+    hourly = simulate(
+        Usage(
+            starts=(0.0,),
+            run_seconds=900,
+            idle_grace_seconds=3_000,
+            reaper_interval_seconds=3_600,
+        )
+    )
+    assert hourly.billed_nat_hours == 2
+
+
+def test_a_grace_within_the_billed_hour_shares_only_inside_a_paid_hour() -> None:
+    every_45_minutes = {"runs": 32, "minutes": 5}
+
+    no_grace = simulate(daily(**every_45_minutes))
+    grace = simulate(daily(**every_45_minutes, idle_grace_seconds=3_600))
+    within = simulate(
+        daily(**every_45_minutes, idle_grace_seconds=3_600, idle_grace_within_billed_hour=True)
+    )
+
+    assert no_grace.billed_nat_hours == 32 * 30  # a NAT Gateway and a started hour a run
+    assert grace.billed_nat_hours == 720  # never idle long enough to be deleted
+    # Two runs an hour and a half share one NAT Gateway, deleted before its second hour.
+    assert (len(within.nat_gateways), within.billed_nat_hours) == (16 * 30, 16 * 30)
 
 
 def test_overlapping_runs_share_one_nat_gateway_without_grace() -> None:
@@ -213,8 +250,8 @@ def test_cli_prints_the_comparison(capsys: pytest.CaptureFixture[str]) -> None:
     out = " ".join(capsys.readouterr().out.split())
 
     assert "30 billed hours, each started hour in full" in out
-    assert "Total a month 4.98 36.00" in out
-    assert "saves 31.02 USD a month (86 %) against always-on in 1 AZ" in out
+    assert "Total a month 5.02 36.00" in out
+    assert "saves 30.98 USD a month (86 %) against always-on in 1 AZ" in out
     assert "Assumptions:" in out
 
 

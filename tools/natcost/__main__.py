@@ -49,7 +49,9 @@ def main(argv: list[str]) -> int:
             poll_interval_seconds=args.poll_interval_seconds,
             days=args.days,
             always_on_azs=args.azs,
-            controller_ms=args.controller_ms,
+            idle_grace_within_billed_hour=args.idle_grace_within_billed_hour,
+            reaper_interval_seconds=args.reaper_minutes * 60,
+            lambda_ms=args.lambda_ms,
         )
         result = estimate(usage, prices)
     except (PriceFileError, schedule.ScheduleError, UsageError) as error:
@@ -74,10 +76,16 @@ def _parser() -> argparse.ArgumentParser:
     add("--run-minutes", type=float, default=15.0, help="workload time of a run (15)")
     add("--gb-per-run", type=float, default=0.0, help="GB through the NAT Gateway a run (0)")
     add("--idle-grace-seconds", type=float, default=0.0, help="NAT kept after a run (0)")
+    add(
+        "--idle-grace-within-billed-hour",
+        action="store_true",
+        help="end the grace before the next billed hour, as the module's variable does",
+    )
+    add("--reaper-minutes", type=float, default=5.0, help="reaper schedule interval (5)")
     add("--azs", type=int, default=1, help="NAT Gateways of the always-on setup, 1 per AZ (1)")
     add("--nat-create-seconds", type=float, default=100.0, help="until available (100)")
     add("--poll-interval-seconds", type=float, default=10.0, help="module default (10)")
-    add("--controller-ms", type=float, default=1000.0, help="time of a controller call (1000)")
+    add("--lambda-ms", type=float, default=1000.0, help="controller call, reaper pass (1000)")
     add("--days", type=float, default=30.0, help="days in the month (30; 30.42 for 730 h)")
     add("--brief", action="store_true", help="only the table and the verdict")
     add("--prices", type=Path, default=PRICES_FILE, help="price file (pricing/prices.toml)")
@@ -100,8 +108,9 @@ def report(result: Estimate, cadence: str, *, brief: bool = False) -> str:
     counted = (
         f"Counted per run: {len(RUN_STATES)} state transitions and {len(RUN_CONTROLLER_STATES)} "
         f"controller calls, plus {len(POLL_STATES)} and {len(POLL_CONTROLLER_STATES)} per poll "
-        f"of a pending NAT Gateway (every {_plain(usage.poll_interval_seconds)} s); "
-        f"{_plain(usage.controller_ms)} ms at {usage.controller_memory_mb} MB a controller call."
+        f"of a pending NAT Gateway (every {_plain(usage.poll_interval_seconds)} s); a reaper "
+        f"pass every {_plain(usage.reaper_interval_seconds / 60)} min; "
+        f"{_plain(usage.lambda_ms)} ms at {usage.controller_memory_mb} MB a Lambda call."
     )
     return "\n".join(
         [

@@ -33,18 +33,25 @@ POLL_STATES = ("WaitForNatGateway", "PollNatGateway", "IsNatGatewayReady")
 RUN_CONTROLLER_STATES = ("Acquire", "AttachRoutes", "Release")
 POLL_CONTROLLER_STATES = ("PollNatGateway",)
 CONTROLLER_MEMORY_MB = 256  # main.tf, aws_lambda_function.controller
+REAPER_MEMORY_MB = 256  # main.tf, aws_lambda_function.reaper
+# steps.idle_deadline ends a grace held within the billed hour this long
+# before the hour ends, besides one reaper interval.
+_IDLE_DEADLINE_MARGIN = 60
 
 ASSUMPTIONS = (
-    "A run that starts while a NAT Gateway is up (held by a run, or within the idle grace "
-    "after the last one) shares it; a later run creates a new one.",
-    "A NAT Gateway is billed from its creation to the last release plus the idle grace; "
-    "each started hour of that span, counted from creation, is billed in full; the minute "
-    "AWS takes to delete it is not counted, nor its time past the month's end.",
+    "A run that starts while a NAT Gateway is up (held by a run, or idle after the last "
+    "one until the reaper deletes it) shares it; a later run creates a new one.",
+    "With an idle grace, the reaper deletes the NAT Gateway at its first pass after the "
+    "grace; the reaper's schedule starts with the month. Without one, the last release "
+    "deletes it.",
+    "A NAT Gateway is billed from its creation until its deletion starts; each started hour "
+    "of that span, counted from creation, is billed in full; the minute AWS takes to delete "
+    "it is not counted, nor its time past the month's end.",
     "The module's Elastic IP exists all month, so both setups pay for it; always-on pays "
     "one NAT Gateway and one public IPv4 address per AZ.",
     "Data processed is the same in both setups. Internet data transfer out (also the same), "
-    "inter-AZ transfer to a single NAT Gateway, DynamoDB, CloudWatch Logs, the workload "
-    "itself and free tiers are not counted.",
+    "inter-AZ transfer to a single NAT Gateway, DynamoDB, CloudWatch Logs, EventBridge "
+    "Scheduler, the workload itself, runs that fail and free tiers are not counted.",
 )
 
 
@@ -60,15 +67,19 @@ class Usage:
     idle_grace_seconds: float = 0.0
     nat_create_seconds: float = 100.0  # AWS: typically 85-125 s
     poll_interval_seconds: float = 10.0  # the module's default
+    idle_grace_within_billed_hour: bool = False
+    reaper_interval_seconds: float = 300.0  # the module's default, rate(5 minutes)
     days: float = 30.0
     always_on_azs: int = 1
-    controller_ms: float = 1_000.0  # per controller call; cold starts included
+    lambda_ms: float = 1_000.0  # per controller call or reaper pass; cold starts included
     controller_memory_mb: int = CONTROLLER_MEMORY_MB
+    reaper_memory_mb: int = REAPER_MEMORY_MB
 
     def check(self) -> None:
         positive = {
             "run seconds": self.run_seconds,
             "poll interval": self.poll_interval_seconds,
+            "reaper interval": self.reaper_interval_seconds,
             "days": self.days,
             "always-on AZs": self.always_on_azs,
             "controller memory": self.controller_memory_mb,
@@ -77,7 +88,7 @@ class Usage:
             "GB per run": self.gb_per_run,
             "idle grace": self.idle_grace_seconds,
             "NAT Gateway creation time": self.nat_create_seconds,
-            "controller time": self.controller_ms,
+            "Lambda time": self.lambda_ms,
         }
         problems = [f"{name} must be more than 0" for name, v in positive.items() if v <= 0]
         problems += [f"{name} must not be negative" for name, v in not_negative.items() if v < 0]
@@ -115,19 +126,41 @@ def simulate(usage: Usage) -> Month:
     month_end = usage.days * SECONDS_PER_DAY
     lives: list[NatGatewayLife] = []
     polls = 0
-    created = ready = released = -math.inf
+    created = ready = released = deleted = -math.inf
     for start in sorted(usage.starts):
-        if start >= released:  # nothing up: this run creates a NAT Gateway
-            if released > -math.inf:
-                lives.append(NatGatewayLife(created, min(released, month_end)))
+        if start >= deleted:  # nothing up: this run creates a NAT Gateway
+            if deleted > -math.inf:
+                lives.append(NatGatewayLife(created, min(deleted, month_end)))
             created, ready = start, start + usage.nat_create_seconds
         waiting = max(0.0, ready - start)
         polls += math.ceil(waiting / usage.poll_interval_seconds)
-        done = max(start, ready) + usage.run_seconds
-        released = max(released, done + usage.idle_grace_seconds)
+        released = max(released, max(start, ready) + usage.run_seconds)
+        deleted = _deletion(usage, created, released)
     # Up past the month's end, it bills the rest next month, as last month's did this one.
-    lives.append(NatGatewayLife(created, min(released, month_end)))
+    lives.append(NatGatewayLife(created, min(deleted, month_end)))
     return Month(runs=len(usage.starts), nat_gateways=tuple(lives), polls=polls)
+
+
+def _deletion(usage: Usage, created: float, released: float) -> float:
+    """When the module starts deleting a NAT Gateway its last run released at `released`.
+
+    As steps.idle_deadline and the reaper do: no grace, at once; with a grace,
+    at the reaper's first pass after it, the grace cut short to end before the
+    next billed hour when asked to.
+    """
+    if usage.idle_grace_seconds <= 0:
+        return released
+    idle_until = released + usage.idle_grace_seconds
+    if usage.idle_grace_within_billed_hour:
+        hours_started = max(1, math.ceil((released - created) / HOUR))
+        hour_ends = created + hours_started * HOUR
+        idle_until = min(
+            idle_until, hour_ends - usage.reaper_interval_seconds - _IDLE_DEADLINE_MARGIN
+        )
+    if idle_until <= released:
+        return released
+    interval = usage.reaper_interval_seconds
+    return math.ceil(idle_until / interval) * interval
 
 
 @dataclass(frozen=True)
@@ -176,7 +209,9 @@ def estimate(usage: Usage, prices: RegionPrices) -> Estimate:
     gigabytes = usage.gb_per_run * month.runs
     transitions = month.runs * len(RUN_STATES) + month.polls * len(POLL_STATES)
     calls = month.runs * len(RUN_CONTROLLER_STATES) + month.polls * len(POLL_CONTROLLER_STATES)
-    gb_seconds = calls * usage.controller_ms / 1_000 * usage.controller_memory_mb / 1_024
+    gb_seconds = calls * usage.lambda_ms / 1_000 * usage.controller_memory_mb / 1_024
+    passes = math.ceil(usage.days * SECONDS_PER_DAY / usage.reaper_interval_seconds)
+    reaper_gb_seconds = passes * usage.lambda_ms / 1_000 * usage.reaper_memory_mb / 1_024
     azs = usage.always_on_azs
     data = Line("Data processed", f"{_number(gigabytes)} GB", gigabytes * prices.nat_gateway_gb.usd)
 
@@ -198,8 +233,12 @@ def estimate(usage: Usage, prices: RegionPrices) -> Estimate:
         Line(
             "Lambda (controller)",
             f"{calls:,} calls, {_number(gb_seconds)} GB-s",
-            calls / 1_000_000 * prices.lambda_million_requests.usd
-            + gb_seconds * prices.lambda_gb_second.usd,
+            _lambda_usd(prices, calls, gb_seconds),
+        ),
+        Line(
+            "Lambda (reaper)",
+            f"{passes:,} passes, {_number(reaper_gb_seconds)} GB-s",
+            _lambda_usd(prices, passes, reaper_gb_seconds),
         ),
     )
     always_on = (
@@ -224,6 +263,13 @@ def estimate(usage: Usage, prices: RegionPrices) -> Estimate:
         controller_gb_seconds=gb_seconds,
         on_demand=on_demand,
         always_on=always_on,
+    )
+
+
+def _lambda_usd(prices: RegionPrices, requests: int, gb_seconds: float) -> float:
+    return (
+        requests / 1_000_000 * prices.lambda_million_requests.usd
+        + gb_seconds * prices.lambda_gb_second.usd
     )
 
 
