@@ -28,7 +28,7 @@ RUN_STATES = (
     "RunSucceeded",
 )
 POLL_STATES = ("WaitForNatGateway", "PollNatGateway", "IsNatGatewayReady")
-# The states of those that invoke the controller Lambda (RunWorkload invokes
+# Of those, the states that invoke the controller Lambda (RunWorkload invokes
 # the user's own function, whose cost is the workload's, not the module's).
 RUN_CONTROLLER_STATES = ("Acquire", "AttachRoutes", "Release")
 POLL_CONTROLLER_STATES = ("PollNatGateway",)
@@ -61,6 +61,8 @@ class UsageError(ValueError):
 
 @dataclass(frozen=True)
 class Usage:
+    """A month of runs, and the module settings and AWS timings that shape their cost."""
+
     starts: tuple[float, ...]  # run start times, seconds from the start of the month
     run_seconds: float  # the workload's time, once the routes are in place
     gb_per_run: float = 0.0
