@@ -32,3 +32,13 @@ output "nat_gateway_tag" {
   description = "Tag carried by the NAT Gateways of this instance."
   value       = module.nat_on_demand.nat_gateway_tag
 }
+
+output "controller_function_name" {
+  description = "The Lambda function that runs every step of a run."
+  value       = module.nat_on_demand.controller_function_name
+}
+
+output "reaper_function_name" {
+  description = "The reaper Lambda function; invoke it with {\"reason\": \"manual\"} for a sweep on demand."
+  value       = module.nat_on_demand.reaper_function_name
+}

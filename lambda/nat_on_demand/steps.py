@@ -16,7 +16,7 @@ from aws_lambda_powertools import Logger
 
 from nat_on_demand import nat, routes
 from nat_on_demand.config import Config
-from nat_on_demand.errors import NatGatewayFailed, NatGatewayTimeout, TransientAwsError
+from nat_on_demand.errors import LeaseLost, NatGatewayFailed, NatGatewayTimeout, TransientAwsError
 from nat_on_demand.lease import Lease, LeaseTable
 
 logger = Logger(child=True)
@@ -184,10 +184,20 @@ def _check_current(config: Config, table: LeaseTable, lease: Lease) -> NatStatus
     return None
 
 
-def attach_routes(config: Config, nat_gateway_id: str) -> list[routes.RouteChange]:
-    """Route every managed destination through the run's NAT Gateway."""
-    owned = lease_table(config).get().nat_history
-    changes = routes.attach(config, nat_gateway_id, owned)
+def attach_routes(config: Config, holder: str, nat_gateway_id: str) -> list[routes.RouteChange]:
+    """Route every managed destination through the run's NAT Gateway.
+
+    Only while the run holds the lease on that NAT Gateway: a step that
+    outlives its run (the execution timed out or was stopped, and the reaper
+    released it) must not route anything to a NAT Gateway being torn down.
+    """
+    lease = lease_table(config).get()
+    if holder not in lease.holders or lease.nat_gateway_id != nat_gateway_id:
+        raise LeaseLost(
+            f"{holder} no longer holds the lease on {nat_gateway_id} (the lease now has "
+            f"{lease.nat_gateway_id or 'no NAT Gateway'}); no route was added"
+        )
+    changes = routes.attach(config, nat_gateway_id, lease.nat_history)
     for change in changes:
         if change.action != routes.KEPT:
             logger.info("Route " + change.action, extra=change.as_dict())

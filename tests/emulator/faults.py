@@ -21,7 +21,7 @@ from typing import Any
 from moto.core.exceptions import ServiceException
 from moto.core.responses import BaseResponse
 
-from emulator import dispatch
+from emulator import dispatch, lambda_runtime
 
 # Throttling as EC2 returns it; botocore's standard retry mode retries it.
 THROTTLED = ("RequestLimitExceeded", "Request limit exceeded.", 503)
@@ -114,6 +114,16 @@ def lambda_payload(response: BaseResponse) -> Any:
 def from_lambda(response: BaseResponse) -> bool:
     """A `when` for calls made by a Lambda function (botocore puts exec-env in its user agent)."""
     return "exec-env/AWS_Lambda" in str(response.headers.get("User-Agent", ""))
+
+
+def from_function(function_name: str) -> Callable[[BaseResponse], bool]:
+    """A `when` for calls made by one Lambda function (by the credentials it signs with)."""
+    key = lambda_runtime.access_key_of(function_name)
+
+    def check(response: BaseResponse) -> bool:
+        return f"Credential={key}/" in str(response.headers.get("Authorization", ""))
+
+    return check
 
 
 def invoking(function_name: str, action: str | None = None) -> Callable[[BaseResponse], bool]:

@@ -62,6 +62,9 @@ class LocalAws:
         os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
         # One access-log line per request would drown the demo and test output.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # moto's ASL interpreter logs every failed state at ERROR with its whole
+        # definition; a run's own failures are reported by Step Functions.
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         install_fidelity_patches()
         # moto's ASL interpreter sends a state machine's SDK calls (Lambda
         # invoke, DynamoDB) to localhost:$MOTO_PORT.

@@ -21,7 +21,7 @@ def routed(network: Network, clock: settings.Clock, holder: str) -> str:
         clock.advance(10)
         status = steps.poll(network.config, holder, status.nat_gateway_id, time.time() + 600)
     assert status.nat_gateway_id is not None
-    steps.attach_routes(network.config, status.nat_gateway_id)
+    steps.attach_routes(network.config, holder, status.nat_gateway_id)
     return status.nat_gateway_id
 
 

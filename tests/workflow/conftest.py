@@ -84,4 +84,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/workflow/" in str(item.path).replace(os.sep, "/"):
             item.add_marker(pytest.mark.workflow)
-            item.add_marker(pytest.mark.xdist_group("complete"))
+            # Tests on the shared complete stack run in one worker, with it.
+            if item.get_closest_marker("xdist_group") is None:
+                item.add_marker(pytest.mark.xdist_group("complete"))
