@@ -25,7 +25,7 @@ from typing import Any
 
 from bench import figures
 from emulator import lambda_runtime
-from emulator.api_calls import LAMBDA_ACCESS_KEY_ID, ApiCall, ApiCallRecorder, count_by_action
+from emulator.api_calls import ApiCall, ApiCallRecorder, count_by_action
 from emulator.server import LocalAws
 from emulator.timeline import Event, Watcher
 
@@ -260,13 +260,10 @@ class DesignRunner:
         transitions = figures.state_transitions(started.history)
         start = started.history[0]["timestamp"].timestamp() if started.history else 0.0
         end = described["stopDate"].timestamp() if described.get("stopDate") else time.time()
-        # What the design's Lambda functions called while the run executed; a
-        # reaper's teardown of an idle NAT Gateway, later, is not the run's.
-        calls = [
-            c
-            for c in started.calls
-            if c.access_key_id == LAMBDA_ACCESS_KEY_ID and start <= c.wall <= end
-        ]
+        # What the run's Lambda functions called while it executed; a reaper's
+        # teardown of an idle NAT Gateway, later, is not the run's.
+        keys = {lambda_runtime.access_key_of(name) for name in self.design.functions}
+        calls = [c for c in started.calls if c.access_key_id in keys and start <= c.wall <= end]
         record = RunRecord(
             design=self.design.key,
             order=started.order,

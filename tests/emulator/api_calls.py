@@ -4,9 +4,9 @@
 that a step makes no more calls than it should. A recorder is a dispatch hook,
 so it sees every action of every service, whoever sends it (the test process,
 a Lambda handler, Terraform). The caller is told apart by the access key id
-the request was signed with: Lambda handlers on the local AWS sign with
-`LAMBDA_ACCESS_KEY_ID`, so a watcher polling from outside never counts as the
-function's calls.
+the request was signed with: each Lambda function on the local AWS signs with
+`lambda_runtime.access_key_of(its name)`, so a watcher polling from outside
+never counts as a function's calls, nor one function's as another's.
 
 A call is recorded when it reaches the action, before moto runs it: a call
 that then fails (RouteAlreadyExists, a throttled retry) counts as AWS would
@@ -18,16 +18,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 
 from moto.core.responses import BaseResponse
 
-from emulator import dispatch, lambda_runtime
-
-# What the emulator's Lambda workers sign their requests with.
-LAMBDA_ACCESS_KEY_ID = lambda_runtime._DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"]
+from emulator import dispatch
 
 
 @dataclass(frozen=True)
@@ -77,11 +74,12 @@ class ApiCallRecorder:
 
 
 def count_by_action(
-    calls: Iterable[ApiCall], service: str, access_key_id: str | None = None
+    calls: Iterable[ApiCall], service: str, access_key_ids: Collection[str] | None = None
 ) -> Counter[str]:
-    """How many calls of each action of `service`, optionally from one caller only."""
+    """How many calls of each action of `service`, optionally from some callers only."""
     return Counter(
         call.action
         for call in calls
-        if call.service == service and access_key_id in (None, call.access_key_id)
+        if call.service == service
+        and (access_key_ids is None or call.access_key_id in access_key_ids)
     )

@@ -8,8 +8,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from emulator import dispatch
-from emulator.api_calls import LAMBDA_ACCESS_KEY_ID, ApiCallRecorder, count_by_action
+from emulator import dispatch, lambda_runtime
+from emulator.api_calls import ApiCallRecorder, count_by_action
 from emulator.server import LocalAws
 
 
@@ -46,20 +46,21 @@ def test_counts_calls_that_fail(aws: LocalAws) -> None:
 
 
 def test_tells_callers_apart_by_access_key(aws: LocalAws) -> None:
-    as_lambda = boto3.client(
+    key = lambda_runtime.access_key_of("bench-controller")
+    as_function = boto3.client(
         "ec2",
         region_name=aws.region,
         endpoint_url=aws.endpoint_url,
-        aws_access_key_id=LAMBDA_ACCESS_KEY_ID,
+        aws_access_key_id=key,
         aws_secret_access_key="local-aws-lambda-secret-access-key",
     )
     with ApiCallRecorder() as recorder:
-        as_lambda.describe_nat_gateways()
+        as_function.describe_nat_gateways()
         aws.client("ec2").describe_nat_gateways()
         aws.client("ec2").describe_vpcs()
 
     calls = recorder.calls()
-    assert count_by_action(calls, "ec2", LAMBDA_ACCESS_KEY_ID) == {"DescribeNatGateways": 1}
+    assert count_by_action(calls, "ec2", {key}) == {"DescribeNatGateways": 1}
     assert count_by_action(calls, "ec2") == {"DescribeNatGateways": 2, "DescribeVpcs": 1}
 
 

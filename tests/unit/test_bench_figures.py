@@ -15,7 +15,7 @@ from bench import figures, report
 from bench.figures import Observation
 from bench.runs import RunRecord
 from bench.scale import make_scale
-from emulator.api_calls import LAMBDA_ACCESS_KEY_ID, ApiCall
+from emulator.api_calls import ApiCall
 
 
 def test_summary_is_median_min_max_of_the_values_present() -> None:
@@ -105,9 +105,9 @@ def test_history_is_kept_as_offsets_types_and_state_names() -> None:
 
 def test_routes_are_in_place_at_the_last_route_change_of_the_run() -> None:
     calls = [
-        ApiCall("ec2", "CreateRoute", LAMBDA_ACCESS_KEY_ID, at=1.0, wall=101.0),
-        ApiCall("ec2", "ReplaceRoute", LAMBDA_ACCESS_KEY_ID, at=2.0, wall=102.0),
-        ApiCall("ec2", "DeleteRoute", LAMBDA_ACCESS_KEY_ID, at=3.0, wall=103.0),
+        ApiCall("ec2", "CreateRoute", "ASIAEXAMPLEFUNCTION0", at=1.0, wall=101.0),
+        ApiCall("ec2", "ReplaceRoute", "ASIAEXAMPLEFUNCTION0", at=2.0, wall=102.0),
+        ApiCall("ec2", "DeleteRoute", "ASIAEXAMPLEFUNCTION0", at=3.0, wall=103.0),
     ]
     changes = ("CreateRoute", "ReplaceRoute")
 
