@@ -17,6 +17,8 @@ import argparse
 import json
 import sys
 import time
+import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -167,9 +169,10 @@ class Bench:
                 designs = _designs(outputs, self.scale)
                 for design in designs:
                     self._run_design(aws, recorder, design)
-                self._reaper_schedule_cost(aws, designs)
-                self._route_scaling(aws, recorder)
-                self._footprint()
+                # A bench bug in a later part must not lose the runs measured so far.
+                self._guarded("reaper passes", self._reaper_schedule_cost, aws, designs)
+                self._guarded("route scaling", self._route_scaling, aws, recorder)
+                self._guarded("footprint", self._footprint)
             finally:
                 _say("== terraform destroy")
                 terraform.destroy(variables)
@@ -177,6 +180,12 @@ class Bench:
                 if left:
                     self.problems.append("terraform destroy left: " + ", ".join(left))
                 GRACE_FILE.unlink(missing_ok=True)
+
+    def _guarded(self, part: str, measure: Callable[..., None], *args: Any) -> None:
+        try:
+            measure(*args)
+        except Exception:  # reported as a problem: the bench then fails
+            self.problems.append(f"{part} failed:\n{traceback.format_exc()}")
 
     def _apply(self, terraform: Terraform, variables: dict[str, Any]) -> dict[str, Any]:
         _say("== terraform apply bench/terraform")

@@ -132,6 +132,8 @@ class RouteScaling:
         finally:
             os.environ.clear()
             os.environ.update(saved_env)
+            # The module's cached clients point at this local AWS: forget them.
+            module_aws.reset_clients()
             settings.timings.nat_pending_seconds, settings.timings.nat_deleting_seconds = saved
 
     def _create_lease_table(self) -> None:
@@ -175,7 +177,9 @@ class RouteScaling:
                 status = steps.poll(config, holder, status.nat_gateway_id, deadline)
             nat_gateway_id = status.nat_gateway_id
             assert nat_gateway_id is not None
-            attach.add(*self._timed(functools.partial(steps.attach_routes, config, nat_gateway_id)))
+            attach.add(
+                *self._timed(functools.partial(steps.attach_routes, config, holder, nat_gateway_id))
+            )
             detach.add(*self._timed(functools.partial(steps.release, config, holder)))
             self._check_clean(network, "on-demand", tables)
         return {"attach": attach.as_dict(), "detach": detach.as_dict()}
