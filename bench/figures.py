@@ -172,6 +172,12 @@ class Call(Protocol):
     def wall(self) -> float: ...
 
 
+def first_call_time(calls: Iterable[Call], service: str, actions: Sequence[str]) -> float | None:
+    """Epoch seconds of the first call of one of `actions`; None if there was none."""
+    times = [c.wall for c in calls if c.service == service and c.action in actions]
+    return min(times) if times else None
+
+
 def last_call_time(calls: Iterable[Call], service: str, actions: Sequence[str]) -> float | None:
     """Epoch seconds of the last call of one of `actions`; None if there was none."""
     times = [c.wall for c in calls if c.service == service and c.action in actions]

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bench import figures
-from emulator import lambda_runtime
+from emulator import lambda_runtime, settings
 from emulator.api_calls import ApiCall, ApiCallRecorder, count_by_action
 from emulator.server import LocalAws
 from emulator.timeline import Event, Watcher
@@ -310,7 +310,8 @@ class DesignRunner:
         previous: _Started | None,
         next_run: _Started | None,
     ) -> None:
-        available = figures.nat_state_time(self.observations, nat_gateway_id, "available")
+        seen_available = figures.nat_state_time(self.observations, nat_gateway_id, "available")
+        record.reused_nat_gateway = seen_available is not None and seen_available < start
         # When the run's last route change reached EC2 (exact); when the run
         # changed no route, when the watcher saw them all in place.
         routes = figures.last_call_time(calls, "ec2", ("CreateRoute", "ReplaceRoute"))
@@ -318,9 +319,12 @@ class DesignRunner:
             routes = figures.routes_in_place_time(
                 self.observations, self.design.route_table_ids, nat_gateway_id, since=start
             )
-        record.reused_nat_gateway = available is not None and available < start
         record.start_to_routes_seconds = figures.interval(start, routes)
-        if not record.reused_nat_gateway:
+        # The local AWS makes a NAT Gateway available exactly nat_pending_seconds
+        # after serving CreateNatGateway; the watcher would see it up to a poll late.
+        created = figures.first_call_time(calls, "ec2", ("CreateNatGateway",))
+        if created is not None and not record.reused_nat_gateway:
+            available = created + settings.timings.nat_pending_seconds
             record.available_to_routes_seconds = figures.interval(available, routes)
         if previous is not None:
             # The back-to-back figure: from the job before's end to this job's internet.

@@ -112,6 +112,7 @@ def test_routes_are_in_place_at_the_last_route_change_of_the_run() -> None:
     changes = ("CreateRoute", "ReplaceRoute")
 
     assert figures.last_call_time(calls, "ec2", changes) == 102.0
+    assert figures.first_call_time(calls, "ec2", changes) == 101.0
     assert figures.last_call_time(calls[2:], "ec2", changes) is None
 
 
