@@ -43,21 +43,34 @@ def fire(name: str, *, account_id: str, region: str, group: str = "default") -> 
     arn = str(target["Arn"])
     if ":states:" not in arn or ":stateMachine:" not in arn:
         raise ScheduleNotFiring(f"schedule {group}/{name}: only state machine targets fire here")
-    _check_role(account_id, str(target.get("RoleArn") or ""), "states:StartExecution", arn)
+    check_role(
+        account_id,
+        str(target.get("RoleArn") or ""),
+        principal=SCHEDULER_PRINCIPAL,
+        action="states:StartExecution",
+        resource=arn,
+    )
     execution = stepfunctions_backend(account_id, region).start_execution(
         arn, name=None, execution_input=target.get("Input") or "{}"
     )
     return str(execution.execution_arn)
 
 
-def _check_role(account_id: str, role_arn: str, action: str, resource: str) -> None:
+def check_role(
+    account_id: str, role_arn: str, *, principal: str, action: str, resource: str
+) -> None:
+    """ScheduleNotFiring unless `principal` may assume the role and it allows `action`.
+
+    The same check AWS makes when a service (Scheduler, EventBridge) calls a
+    target with a role: trust policy first, then the role's policies.
+    """
     iam = iam_backends[account_id]["aws"]
     try:
         role = iam.get_role_by_arn(role_arn)
     except Exception as error:
         raise ScheduleNotFiring(f"execution role {role_arn!r} does not exist") from error
-    if not _trusts(role.assume_role_policy_document, SCHEDULER_PRINCIPAL):
-        raise ScheduleNotFiring(f"role {role.name} does not let {SCHEDULER_PRINCIPAL} assume it")
+    if not _trusts(role.assume_role_policy_document, principal):
+        raise ScheduleNotFiring(f"role {role.name} does not let {principal} assume it")
     documents = list(role.policies.values()) + list(role.managed_policies.values())
     results = [IAMPolicy(doc).is_action_permitted(action, resource) for doc in documents]
     if PermissionResult.DENIED in results or PermissionResult.PERMITTED not in results:
