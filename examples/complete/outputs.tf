@@ -32,3 +32,23 @@ output "nat_gateway_tag" {
   description = "Tag carried by the NAT Gateways of this instance."
   value       = module.nat_on_demand.nat_gateway_tag
 }
+
+output "route_tables" {
+  description = "The route tables the private subnets resolved to, and whether each is the VPC's main table."
+  value       = module.nat_on_demand.route_tables
+}
+
+output "egress_probe_function_name" {
+  description = "The probe that checks, before the workload, that the internet sees egress_public_ip."
+  value       = module.nat_on_demand.egress_probe_function_name
+}
+
+output "inbox_bucket" {
+  description = "An object landing here starts a run."
+  value       = aws_s3_bucket.inbox.id
+}
+
+output "event_rule_arns" {
+  description = "EventBridge rules that start runs."
+  value       = module.nat_on_demand.event_rule_arns
+}

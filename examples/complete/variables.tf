@@ -15,3 +15,9 @@ variable "poll_interval_seconds" {
   type        = number
   default     = 10
 }
+
+variable "egress_echo_url" {
+  description = "IP-echo service the egress probe asks which address it sees (must answer with the caller's IP)."
+  type        = string
+  default     = "https://checkip.amazonaws.com"
+}
