@@ -39,27 +39,28 @@ locals {
   private_subnet_ids = distinct(var.private_subnet_ids)
   probe_subnet_ids   = distinct(length(var.egress_probe_subnet_ids) > 0 ? var.egress_probe_subnet_ids : var.private_subnet_ids)
   # Every subnet whose route table the module must know: the private subnets,
-  # and the probe's (which must use a managed table).
-  resolved_subnet_ids = distinct(concat(local.private_subnet_ids, var.verify_egress ? local.probe_subnet_ids : []))
+  # and the probe's (which must use a managed table). Not deduplicated: the
+  # IDs may be unknown until apply, and a count must be known at plan time.
+  resolved_subnet_ids = concat(var.private_subnet_ids, var.verify_egress ? var.egress_probe_subnet_ids : [])
 
   main_route_table_id = try(one(data.aws_route_tables.main[0].ids), null)
   # A subnet without an explicit association uses the VPC's main route table
   # (DescribeRouteTables' association.subnet-id finds nothing for it).
   subnet_route_table_ids = {
-    for id in local.resolved_subnet_ids : id => try(
-      data.aws_route_tables.explicit[id].ids[0], local.main_route_table_id
-    )
+    for index, id in local.resolved_subnet_ids : id => try(
+      data.aws_route_tables.explicit[index].ids[0], local.main_route_table_id
+    )...
   }
 
-  route_table_ids = local.use_subnets ? distinct([for id in local.private_subnet_ids : local.subnet_route_table_ids[id]]) : var.private_route_table_ids
+  route_table_ids = local.use_subnets ? distinct([for id in local.private_subnet_ids : local.subnet_route_table_ids[id][0]]) : var.private_route_table_ids
   route_tables = [
     for id in local.route_table_ids : {
       route_table_id = id
       main           = local.use_subnets ? id == local.main_route_table_id : null
-      subnet_ids     = [for subnet_id in local.private_subnet_ids : subnet_id if local.subnet_route_table_ids[subnet_id] == id]
+      subnet_ids     = [for subnet_id in local.private_subnet_ids : subnet_id if local.subnet_route_table_ids[subnet_id][0] == id]
     }
   ]
-  probe_route_table_ids = var.verify_egress ? distinct([for id in local.probe_subnet_ids : local.subnet_route_table_ids[id]]) : []
+  probe_route_table_ids = var.verify_egress ? distinct([for id in local.probe_subnet_ids : local.subnet_route_table_ids[id][0]]) : []
 }
 
 # The NAT Gateway's subnet; every private subnet and route table must be in its VPC.
@@ -113,9 +114,9 @@ locals {
 }
 
 data "aws_subnet" "private" {
-  for_each = toset(local.resolved_subnet_ids)
+  count = length(local.resolved_subnet_ids)
 
-  id = each.value
+  id = local.resolved_subnet_ids[count.index]
 
   lifecycle {
     postcondition {
@@ -126,13 +127,13 @@ data "aws_subnet" "private" {
 }
 
 data "aws_route_tables" "explicit" {
-  for_each = toset(local.resolved_subnet_ids)
+  count = length(local.resolved_subnet_ids)
 
-  vpc_id = data.aws_subnet.private[each.value].vpc_id
+  vpc_id = data.aws_subnet.private[count.index].vpc_id
 
   filter {
     name   = "association.subnet-id"
-    values = [each.value]
+    values = [local.resolved_subnet_ids[count.index]]
   }
 }
 
