@@ -85,6 +85,10 @@ class Terraform:
             raise TerraformFailed(f"terraform plan failed:\n{process.stderr}")
         return process.returncode == 2
 
+    def plan(self, variables: Mapping[str, Any] | None = None) -> str:
+        """What `terraform plan` prints (it must succeed)."""
+        return self.run(*self._command("plan", variables)).stdout
+
     def plan_error(self, variables: Mapping[str, Any] | None = None) -> str:
         """The error output of a plan that is expected to fail (empty if it succeeded)."""
         process = self.run(*self._command("plan", variables), check=False)
