@@ -52,3 +52,8 @@ output "event_rule_arns" {
   description = "EventBridge rules that start runs."
   value       = module.nat_on_demand.event_rule_arns
 }
+
+output "events_role_arn" {
+  description = "Role the event rules start runs with."
+  value       = module.nat_on_demand.events_role_arn
+}

@@ -34,6 +34,10 @@ class ScheduleNotFiring(Exception):
     """The schedule would not start its target on AWS (disabled, or its role cannot)."""
 
 
+class RoleRefused(Exception):
+    """The service may not assume the role, or the role may not call the target."""
+
+
 def fire(name: str, *, account_id: str, region: str, group: str = "default") -> str:
     """Start the schedule's target now, as Scheduler would; the new execution's ARN."""
     schedule = scheduler_backends[account_id][region].get_schedule(group, name)
@@ -43,13 +47,16 @@ def fire(name: str, *, account_id: str, region: str, group: str = "default") -> 
     arn = str(target["Arn"])
     if ":states:" not in arn or ":stateMachine:" not in arn:
         raise ScheduleNotFiring(f"schedule {group}/{name}: only state machine targets fire here")
-    check_role(
-        account_id,
-        str(target.get("RoleArn") or ""),
-        principal=SCHEDULER_PRINCIPAL,
-        action="states:StartExecution",
-        resource=arn,
-    )
+    try:
+        check_role(
+            account_id,
+            str(target.get("RoleArn") or ""),
+            principal=SCHEDULER_PRINCIPAL,
+            action="states:StartExecution",
+            resource=arn,
+        )
+    except RoleRefused as refused:
+        raise ScheduleNotFiring(f"schedule {group}/{name}: {refused}") from refused
     execution = stepfunctions_backend(account_id, region).start_execution(
         arn, name=None, execution_input=target.get("Input") or "{}"
     )
@@ -59,7 +66,7 @@ def fire(name: str, *, account_id: str, region: str, group: str = "default") -> 
 def check_role(
     account_id: str, role_arn: str, *, principal: str, action: str, resource: str
 ) -> None:
-    """ScheduleNotFiring unless `principal` may assume the role and it allows `action`.
+    """RoleRefused unless `principal` may assume the role and it allows `action`.
 
     The same check AWS makes when a service (Scheduler, EventBridge) calls a
     target with a role: trust policy first, then the role's policies.
@@ -68,13 +75,13 @@ def check_role(
     try:
         role = iam.get_role_by_arn(role_arn)
     except Exception as error:
-        raise ScheduleNotFiring(f"execution role {role_arn!r} does not exist") from error
+        raise RoleRefused(f"execution role {role_arn!r} does not exist") from error
     if not _trusts(role.assume_role_policy_document, principal):
-        raise ScheduleNotFiring(f"role {role.name} does not let {principal} assume it")
+        raise RoleRefused(f"role {role.name} does not let {principal} assume it")
     documents = list(role.policies.values()) + list(role.managed_policies.values())
     results = [IAMPolicy(doc).is_action_permitted(action, resource) for doc in documents]
     if PermissionResult.DENIED in results or PermissionResult.PERMITTED not in results:
-        raise ScheduleNotFiring(f"role {role.name} may not {action} on {resource}")
+        raise RoleRefused(f"role {role.name} may not {action} on {resource}")
 
 
 def _trusts(document: str, service: str) -> bool:

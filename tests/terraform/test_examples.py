@@ -165,7 +165,7 @@ def test_scheduled_example_wires_its_schedules_and_a_fired_one_opens_a_window(
 
         # The role may start this state machine and nothing else.
         other = machine.replace(":stateMachine:tfsched-nat", ":stateMachine:someone-else")
-        with pytest.raises(scheduler.ScheduleNotFiring, match="may not states:StartExecution"):
+        with pytest.raises(scheduler.RoleRefused, match="may not states:StartExecution"):
             scheduler.check_role(
                 ACCOUNT_ID,
                 outputs["scheduler_role_arn"],

@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
+from emulator import scheduler
+from emulator.server import ACCOUNT_ID
 from workflow.conftest import Stack
 
 
@@ -40,3 +44,28 @@ def test_an_object_landing_in_the_inbox_starts_a_run_with_the_event(stack: Stack
     # The workload got the event as its input.
     seen = json.loads(result["output"])["workload"]["output"]
     assert seen["input"]["detail"]["bucket"]["name"] == stack.outputs["inbox_bucket"]
+
+
+def test_the_rule_role_may_start_this_state_machine_and_nothing_else(stack: Stack):
+    role = stack.outputs["events_role_arn"]
+    rule = stack.aws.client("events").list_targets_by_rule(
+        Rule=stack.outputs["event_rule_arns"]["inbox"].rsplit("/", 1)[-1]
+    )["Targets"][0]
+    assert rule["Arn"] == stack.state_machine_arn
+    assert rule["RoleArn"] == role
+
+    scheduler.check_role(
+        ACCOUNT_ID,
+        role,
+        principal="events.amazonaws.com",
+        action="states:StartExecution",
+        resource=stack.state_machine_arn,
+    )
+    with pytest.raises(scheduler.RoleRefused, match="may not"):
+        scheduler.check_role(
+            ACCOUNT_ID,
+            role,
+            principal="events.amazonaws.com",
+            action="states:StartExecution",
+            resource=stack.state_machine_arn + "-other",
+        )
