@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from emulator.server import LocalAws
+from emulator.stepfunctions import definition_diagnostics
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -103,3 +105,26 @@ def inventory(aws: LocalAws, prefix: str) -> dict[str, Any]:
         "eip": sorted(a["AllocationId"] for a in addresses),
         "nat": sorted(n["NatGatewayId"] for n in live_nats),
     }
+
+
+def deployed_states(aws: LocalAws, state_machine_arn: str) -> dict[str, Any]:
+    """The deployed definition's states, after checking the rules every definition keeps.
+
+    Valid for AWS's validator; every Task has a timeout, a Retry, and a Catch
+    of States.ALL that leads to ReleaseAfterError (ReleaseAfterError's own
+    leads to RunFailed): no error can skip the teardown.
+    """
+    definition = aws.client("stepfunctions").describe_state_machine(
+        stateMachineArn=state_machine_arn
+    )["definition"]
+    assert definition_diagnostics(definition) == []
+    states: dict[str, Any] = json.loads(definition)["States"]
+    for name, state in states.items():
+        if state["Type"] != "Task":
+            continue
+        assert "TimeoutSeconds" in state or "TimeoutSecondsPath" in state, name
+        assert state.get("Retry"), name
+        catch_all = [c for c in state.get("Catch", []) if "States.ALL" in c["ErrorEquals"]]
+        expected = "RunFailed" if name == "ReleaseAfterError" else "ReleaseAfterError"
+        assert [c["Next"] for c in catch_all] == [expected], name
+    return states

@@ -17,7 +17,7 @@ import pytest
 from emulator import scheduler
 from emulator.server import ACCOUNT_ID, REGION, LocalAws
 from emulator.terraform import EXAMPLES_DIR, Terraform
-from terraform.conftest import ExistingVpc, create_existing_vpc
+from terraform.conftest import ExistingVpc, create_existing_vpc, deployed_states
 
 
 @contextmanager
@@ -86,6 +86,12 @@ def test_ecs_task_example_runs_the_task_and_fails_the_run_on_a_non_zero_exit(
 
     with applied(local_aws, "ecs-task", variables) as (_, outputs):
         ecs = local_aws.client("ecs")
+        states = deployed_states(local_aws, outputs["state_machine_arn"])
+        assert states["RunWorkload"]["Resource"] == "arn:aws:states:::ecs:runTask.sync"
+        network = states["RunWorkload"]["Parameters"]["NetworkConfiguration"]
+        assert network["AwsvpcConfiguration"]["Subnets"] == vpc.private_subnet_ids[:2]
+        assert "CheckWorkload" in states
+        assert "VerifyEgress" not in states
 
         ok = _run(local_aws, outputs["state_machine_arn"], {"run_label": "ecs-ok"})
         assert ok["status"] == "SUCCEEDED", ok
@@ -133,6 +139,9 @@ def test_scheduled_example_wires_its_schedules_and_a_fired_one_opens_a_window(
 
     with applied(local_aws, "scheduled", variables) as (_, outputs):
         machine = outputs["state_machine_arn"]
+        states = deployed_states(local_aws, machine)
+        assert states["RunWorkload"]["Type"] == "Wait"
+        assert "CheckWorkload" not in states
         schedules = local_aws.client("scheduler")
         nightly = schedules.get_schedule(Name="tfsched-nat-nightly", GroupName="default")
         weekend = schedules.get_schedule(Name="tfsched-nat-weekend", GroupName="default")
@@ -220,6 +229,8 @@ def test_existing_eip_example_keeps_the_allowlisted_ip_and_runs_the_partner_work
 
     with applied(local_aws, "existing-eip", variables) as (_, outputs):
         assert outputs["egress_public_ip"] == eip["PublicIp"]
+        states = deployed_states(local_aws, outputs["state_machine_arn"])
+        assert states["RunWorkload"]["Resource"].endswith(":states:startExecution.sync:2")
 
         ok = _run(local_aws, outputs["state_machine_arn"], {"workload_input": {"batch": 7}})
         assert ok["status"] == "SUCCEEDED", ok

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from emulator.server import LocalAws
 from emulator.terraform import EXAMPLES_DIR, REPO_ROOT, Terraform
-from terraform.conftest import ExistingVpc, create_existing_vpc, inventory
+from terraform.conftest import ExistingVpc, create_existing_vpc, deployed_states, inventory
 
 
 def _tables(aws: LocalAws, table_ids: list[str]) -> list[dict]:
@@ -65,6 +65,9 @@ def test_minimal_example_applies_runs_and_destroys_without_a_trace(local_aws: Lo
     terraform.apply(variables)
     try:
         outputs = terraform.output()
+        states = deployed_states(local_aws, outputs["state_machine_arn"])
+        assert states["AttachRoutes"]["Next"] == "RunWorkload"
+        assert states["RunWorkload"]["Resource"] == "arn:aws:states:::lambda:invoke"
         assert outputs["route_tables"] == [
             {"route_table_id": shared, "main": False, "subnet_ids": [subnets[0], subnets[1]]},
             {"route_table_id": main, "main": True, "subnet_ids": [subnets[2]]},

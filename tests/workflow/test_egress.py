@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from emulator.echo import EchoServer
+from terraform.conftest import deployed_states
 from workflow.conftest import Stack
 
 
@@ -35,6 +36,9 @@ def _run(stack: Stack, run_input: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 def test_the_probe_sees_the_elastic_ip_before_the_workload_runs(
     stack: Stack, follow_routes: EchoServer
 ):
+    states = deployed_states(stack.aws, stack.state_machine_arn)
+    assert states["AttachRoutes"]["Next"] == "VerifyEgress"
+    assert states["VerifyEgress"]["Next"] == "RunWorkload"
     requests_before = follow_routes.requests
 
     execution, result = _run(stack, {"run_label": "egress-ok"})
