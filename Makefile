@@ -21,11 +21,13 @@ export TF_PLUGIN_MIRROR
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 export CHECKPOINT_DISABLE := 1
 EMULATOR := PYTHONPATH=$(CURDIR)/tests $(PY) -m emulator
+# Developer tools outside the module and its tests: README tables, cost estimate.
+TOOLS    := PYTHONPATH=$(CURDIR)/tools $(PY) -m
 
 EXAMPLES := $(sort $(dir $(wildcard examples/*/main.tf)))
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv package terraform-config fmt lint validate plan unit test demo clean
+.PHONY: help venv package terraform-config fmt lint docs docs-check cost validate plan unit test demo clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -49,11 +51,20 @@ fmt: $(STAMP) ## Format HCL and Python in place
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-lint: validate ## terraform fmt/validate, ruff, mypy
+lint: docs-check validate ## terraform fmt/validate, README tables in sync, ruff, mypy
 	terraform fmt -check -recursive .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+docs: $(STAMP) ## Regenerate the README's Inputs and Outputs tables from variables.tf and outputs.tf
+	@$(TOOLS) tfdocs write
+
+docs-check: $(STAMP) ## Fail if the README's Inputs and Outputs tables differ from the module
+	@$(TOOLS) tfdocs check
+
+cost: $(STAMP) ## Monthly cost, on-demand vs always-on NAT Gateways (ARGS="--help" lists options)
+	@$(TOOLS) natcost $(ARGS)
 
 validate: terraform-config ## terraform validate the module and every example
 	@$(EMULATOR) validate . $(EXAMPLES)
@@ -61,11 +72,11 @@ validate: terraform-config ## terraform validate the module and every example
 plan: terraform-config ## Plan examples/complete against a fresh local AWS
 	@$(EMULATOR) plan examples/complete
 
-unit: $(STAMP) ## Only the fast tests: domain code on moto, and the emulator itself
-	$(PY) -m pytest tests/unit tests/emulator -n $(PYTEST_WORKERS)
+unit: $(STAMP) ## Only the fast tests: domain code on moto, the emulator itself, docs and cost tools
+	$(PY) -m pytest tests/unit tests/emulator tests/tools -n $(PYTEST_WORKERS)
 
 test: lint ## The whole suite: lint, unit, emulator, workflow and Terraform tests
-	$(PY) -m pytest tests/unit tests/emulator -n $(PYTEST_WORKERS)
+	$(PY) -m pytest tests/unit tests/emulator tests/tools -n $(PYTEST_WORKERS)
 	$(PY) -m pytest tests/workflow tests/terraform -n $(PYTEST_WORKERS) --dist loadgroup
 
 demo: terraform-config ## Apply examples/complete on the local AWS, run it, check, destroy

@@ -30,7 +30,50 @@ locals {
 
   controller_name = "${var.name}-controller"
   probe_name      = "${var.name}-egress-probe"
+  reaper_name     = "${var.name}-reaper"
+
+  # The controller's Lambda timeout; the state machine's task timeout is
+  # longer, so a slow step ends as Sandbox.Timedout, which it retries.
+  controller_timeout_seconds = 60
+
+  run_timeout_seconds = coalesce(
+    var.run_timeout_seconds,
+    var.nat_ready_timeout_seconds + var.workload.timeout_seconds + 600,
+  )
+
+  # rate(N minutes) / rate(1 hour) in seconds: how late the reaper may act.
+  reaper_rate             = regex("^rate\\((\\d+) (minute|minutes|hour)\\)$", var.reaper_schedule_expression)
+  reaper_interval_seconds = tonumber(local.reaper_rate[0]) * (local.reaper_rate[1] == "hour" ? 3600 : 60)
+
+  state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"
+  execution_arns    = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${var.name}:*"
+
+  # What every function of this instance needs to know about it.
+  function_environment = merge({
+    NAT_ON_DEMAND_NAME                       = var.name
+    NAT_ON_DEMAND_PUBLIC_SUBNET_ID           = var.public_subnet_id
+    NAT_ON_DEMAND_EIP_ALLOCATION_ID          = local.eip_allocation_id
+    NAT_ON_DEMAND_ROUTE_TABLE_IDS            = jsonencode(local.route_table_ids)
+    NAT_ON_DEMAND_DESTINATION_CIDR_BLOCKS    = jsonencode(var.destination_cidr_blocks)
+    NAT_ON_DEMAND_LEASE_TABLE                = aws_dynamodb_table.lease.name
+    NAT_ON_DEMAND_NAT_READY_TIMEOUT_SECONDS  = tostring(var.nat_ready_timeout_seconds)
+    NAT_ON_DEMAND_POLL_INTERVAL_SECONDS      = tostring(var.poll_interval_seconds)
+    NAT_ON_DEMAND_WORKLOAD_TYPE              = var.workload.type
+    NAT_ON_DEMAND_WORKLOAD_TIMEOUT_SECONDS   = tostring(var.workload.timeout_seconds)
+    NAT_ON_DEMAND_NAT_TAGS                   = jsonencode(var.tags)
+    NAT_ON_DEMAND_IDLE_GRACE_SECONDS         = tostring(var.idle_grace_seconds)
+    NAT_ON_DEMAND_IDLE_WITHIN_BILLED_HOUR    = tostring(var.idle_grace_within_billed_hour)
+    NAT_ON_DEMAND_REAPER_INTERVAL_SECONDS    = tostring(local.reaper_interval_seconds)
+    NAT_ON_DEMAND_CONTROLLER_TIMEOUT_SECONDS = tostring(local.controller_timeout_seconds)
+    NAT_ON_DEMAND_STATE_MACHINE_ARN          = local.state_machine_arn
+    POWERTOOLS_SERVICE_NAME                  = var.name
+    POWERTOOLS_TRACE_DISABLED                = "true"
+    },
+    var.workload.hold_seconds != null ? { NAT_ON_DEMAND_HOLD_SECONDS = tostring(var.workload.hold_seconds) } : {},
+    try(var.workload.ecs.container_name, null) != null ? { NAT_ON_DEMAND_ECS_CONTAINER_NAME = var.workload.ecs.container_name } : {},
+  )
 }
+
 
 # --- Which route tables: given, or resolved from subnets at plan time
 
@@ -327,30 +370,11 @@ resource "aws_lambda_function" "controller" {
   runtime          = "python3.12"
   architectures    = ["x86_64"]
   memory_size      = 256
-  # The state machine's task timeout (75 s) is longer, so a slow step ends as
-  # Sandbox.Timedout from Lambda, which the state machine retries.
-  timeout = 60
-  layers  = [local.powertools_layer_arn]
+  timeout          = local.controller_timeout_seconds
+  layers           = [local.powertools_layer_arn]
 
   environment {
-    variables = merge({
-      NAT_ON_DEMAND_NAME                      = var.name
-      NAT_ON_DEMAND_PUBLIC_SUBNET_ID          = var.public_subnet_id
-      NAT_ON_DEMAND_EIP_ALLOCATION_ID         = local.eip_allocation_id
-      NAT_ON_DEMAND_ROUTE_TABLE_IDS           = jsonencode(local.route_table_ids)
-      NAT_ON_DEMAND_DESTINATION_CIDR_BLOCKS   = jsonencode(var.destination_cidr_blocks)
-      NAT_ON_DEMAND_LEASE_TABLE               = aws_dynamodb_table.lease.name
-      NAT_ON_DEMAND_NAT_READY_TIMEOUT_SECONDS = tostring(var.nat_ready_timeout_seconds)
-      NAT_ON_DEMAND_POLL_INTERVAL_SECONDS     = tostring(var.poll_interval_seconds)
-      NAT_ON_DEMAND_WORKLOAD_TYPE             = var.workload.type
-      NAT_ON_DEMAND_WORKLOAD_TIMEOUT_SECONDS  = tostring(var.workload.timeout_seconds)
-      NAT_ON_DEMAND_NAT_TAGS                  = jsonencode(var.tags)
-      POWERTOOLS_SERVICE_NAME                 = var.name
-      POWERTOOLS_TRACE_DISABLED               = "true"
-      },
-      var.workload.hold_seconds != null ? { NAT_ON_DEMAND_HOLD_SECONDS = tostring(var.workload.hold_seconds) } : {},
-      try(var.workload.ecs.container_name, null) != null ? { NAT_ON_DEMAND_ECS_CONTAINER_NAME = var.workload.ecs.container_name } : {},
-    )
+    variables = local.function_environment
   }
 
   tags = local.tags
@@ -514,7 +538,10 @@ locals {
     probe_function_arn = aws_lambda_function.probe[0].arn
   }))) : "{}"
 
+  # A run that outlives every timeout it is given ends TIMED_OUT (the reaper
+  # then cleans up after it).
   definition = jsonencode(merge(local.workflow, {
+    TimeoutSeconds = local.run_timeout_seconds
     States = merge(
       local.workflow.States,
       {
@@ -847,4 +874,173 @@ resource "aws_cloudwatch_event_target" "this" {
   }
 
   depends_on = [aws_iam_role_policy.events]
+}
+
+################################################################################
+# Reaper: cleans up after runs that ended without their own cleanup
+################################################################################
+
+resource "aws_iam_role" "reaper" {
+  name               = local.reaper_name
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+
+  tags = local.tags
+}
+
+data "aws_iam_policy_document" "reaper" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.reaper.arn}:*"]
+  }
+
+  statement {
+    sid       = "DescribeNetwork"
+    actions   = ["ec2:DescribeNatGateways", "ec2:DescribeRouteTables"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "DeleteOwnNatGateway"
+    actions   = ["ec2:DeleteNatGateway"]
+    resources = ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:natgateway/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ec2:ResourceTag/${local.instance_tag_key}"
+      values   = [var.name]
+    }
+  }
+
+  statement {
+    sid       = "DeleteManagedRoutes"
+    actions   = ["ec2:DeleteRoute"]
+    resources = local.route_table_arns
+  }
+
+  statement {
+    sid       = "UseLease"
+    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.lease.arn]
+  }
+
+  statement {
+    sid       = "AskWhetherRunsEnded"
+    actions   = ["states:DescribeExecution"]
+    resources = [local.execution_arns]
+  }
+}
+
+resource "aws_iam_role_policy" "reaper" {
+  name   = "reaper"
+  role   = aws_iam_role.reaper.id
+  policy = data.aws_iam_policy_document.reaper.json
+}
+
+resource "aws_cloudwatch_log_group" "reaper" {
+  name              = "/aws/lambda/${local.reaper_name}"
+  retention_in_days = var.log_retention_days
+
+  tags = local.tags
+}
+
+resource "aws_lambda_function" "reaper" {
+  function_name    = local.reaper_name
+  description      = "nat-on-demand ${var.name}: cleans up after runs that ended without cleanup"
+  role             = aws_iam_role.reaper.arn
+  filename         = data.archive_file.lambda.output_path
+  source_code_hash = data.archive_file.lambda.output_base64sha256
+  handler          = "nat_on_demand.handlers.reaper.handler"
+  runtime          = "python3.12"
+  architectures    = ["x86_64"]
+  memory_size      = 256
+  timeout          = 120
+  layers           = [local.powertools_layer_arn]
+
+  environment {
+    variables = local.function_environment
+  }
+
+  tags = local.tags
+
+  depends_on = [aws_iam_role_policy.reaper, aws_cloudwatch_log_group.reaper]
+}
+
+# EventBridge and Scheduler invoke the reaper asynchronously: Lambda retries a
+# failed pass twice; the next scheduled pass catches anything still left.
+resource "aws_lambda_function_event_invoke_config" "reaper" {
+  function_name                = aws_lambda_function.reaper.function_name
+  maximum_retry_attempts       = 2
+  maximum_event_age_in_seconds = 3600
+}
+
+resource "aws_cloudwatch_event_rule" "run_ended" {
+  name        = "${var.name}-run-ended"
+  description = "nat-on-demand ${var.name}: a run ended FAILED, TIMED_OUT or ABORTED; Catch never ran for the last two"
+
+  event_pattern = jsonencode({
+    source        = ["aws.states"]
+    "detail-type" = ["Step Functions Execution Status Change"]
+    detail = {
+      status          = ["FAILED", "TIMED_OUT", "ABORTED"]
+      stateMachineArn = [aws_sfn_state_machine.this.arn]
+    }
+  })
+
+  tags = local.tags
+}
+
+resource "aws_cloudwatch_event_target" "run_ended" {
+  rule = aws_cloudwatch_event_rule.run_ended.name
+  arn  = aws_lambda_function.reaper.arn
+}
+
+resource "aws_lambda_permission" "run_ended" {
+  statement_id  = "AllowRunEndedRule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.reaper.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.run_ended.arn
+}
+
+# Trusts scheduler.amazonaws.com of this account (declared with the triggers).
+resource "aws_iam_role" "reaper_schedule" {
+  name               = "${local.reaper_name}-schedule"
+  assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
+
+  tags = local.tags
+}
+
+data "aws_iam_policy_document" "reaper_schedule" {
+  statement {
+    sid       = "InvokeReaper"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.reaper.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "reaper_schedule" {
+  name   = "invoke-reaper"
+  role   = aws_iam_role.reaper_schedule.id
+  policy = data.aws_iam_policy_document.reaper_schedule.json
+}
+
+resource "aws_scheduler_schedule" "reaper" {
+  name                = local.reaper_name
+  description         = "nat-on-demand ${var.name}: sweep for NAT Gateways and routes no run holds"
+  schedule_expression = var.reaper_schedule_expression
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = aws_lambda_function.reaper.arn
+    role_arn = aws_iam_role.reaper_schedule.arn
+    input    = jsonencode({ reason = "schedule" })
+
+    retry_policy {
+      maximum_retry_attempts = 0
+    }
+  }
 }

@@ -102,3 +102,28 @@ output "events_role_arn" {
   description = "IAM role EventBridge rules start runs with (null without event_patterns); it may only states:StartExecution this state machine."
   value       = try(aws_iam_role.events[0].arn, null)
 }
+
+output "reaper_function_arn" {
+  description = "ARN of the reaper Lambda function (invoke it with {\"reason\": \"manual\"} for a sweep on demand)."
+  value       = aws_lambda_function.reaper.arn
+}
+
+output "reaper_function_name" {
+  description = "Name of the reaper Lambda function."
+  value       = aws_lambda_function.reaper.function_name
+}
+
+output "reaper_log_group_name" {
+  description = "CloudWatch log group of the reaper; every clean-up it logs means a run did not clean up after itself."
+  value       = aws_cloudwatch_log_group.reaper.name
+}
+
+output "reaper_schedule_name" {
+  description = "Name of the EventBridge Scheduler schedule that runs the reaper."
+  value       = aws_scheduler_schedule.reaper.name
+}
+
+output "run_ended_rule_name" {
+  description = "Name of the EventBridge rule that starts the reaper when a run ends FAILED, TIMED_OUT or ABORTED."
+  value       = aws_cloudwatch_event_rule.run_ended.name
+}

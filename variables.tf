@@ -242,14 +242,56 @@ variable "poll_interval_seconds" {
 }
 
 variable "nat_ready_timeout_seconds" {
-  description = "Seconds a run waits for its NAT Gateway to become available (creation typically takes 85-125 s; several minutes happen) before it fails with NatGatewayTimeout and tears down. 60 to 3600."
+  description = "Seconds a run waits for its NAT Gateway to become available before it fails with NatGatewayTimeout and tears down. Creation typically takes 85-125 s and sometimes several minutes: values under 300 make runs fail needlessly. 30 to 3600."
   type        = number
   default     = 600
   nullable    = false
 
   validation {
-    condition     = var.nat_ready_timeout_seconds >= 60 && var.nat_ready_timeout_seconds <= 3600 && floor(var.nat_ready_timeout_seconds) == var.nat_ready_timeout_seconds
-    error_message = "nat_ready_timeout_seconds must be a whole number from 60 to 3600."
+    condition     = var.nat_ready_timeout_seconds >= 30 && var.nat_ready_timeout_seconds <= 3600 && floor(var.nat_ready_timeout_seconds) == var.nat_ready_timeout_seconds
+    error_message = "nat_ready_timeout_seconds must be a whole number from 30 to 3600."
+  }
+}
+
+variable "run_timeout_seconds" {
+  description = "Seconds after which Step Functions ends a run as TIMED_OUT, whatever it is doing; the reaper then cleans up. Null: nat_ready_timeout_seconds + workload.timeout_seconds + 600. 30 to 31536000."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.run_timeout_seconds == null || try(var.run_timeout_seconds >= 30 && var.run_timeout_seconds <= 31536000 && floor(var.run_timeout_seconds) == var.run_timeout_seconds, false)
+    error_message = "run_timeout_seconds must be a whole number from 30 to 31536000, or null."
+  }
+}
+
+variable "idle_grace_seconds" {
+  description = "Seconds the NAT Gateway is kept, without routes, after the last run releases it, so that a back-to-back run reuses it in seconds instead of waiting minutes for a new one. NAT Gateways are billed per started hour: see idle_grace_within_billed_hour. 0 (delete at once) to 3600."
+  type        = number
+  default     = 0
+  nullable    = false
+
+  validation {
+    condition     = var.idle_grace_seconds >= 0 && var.idle_grace_seconds <= 3600 && floor(var.idle_grace_seconds) == var.idle_grace_seconds
+    error_message = "idle_grace_seconds must be a whole number from 0 to 3600."
+  }
+}
+
+variable "idle_grace_within_billed_hour" {
+  description = "When true, an idle grace ends early enough for the NAT Gateway to be deleted before its next billed hour starts: idle time is only spent inside an hour already paid for. With idle_grace_seconds = 3600 this keeps the NAT Gateway until its current billed hour is about to end."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "reaper_schedule_expression" {
+  description = "How often the reaper runs on its EventBridge Scheduler schedule, as a rate expression from rate(1 minute) to rate(60 minutes). It also runs whenever a run ends FAILED, TIMED_OUT or ABORTED. A NAT Gateway nobody holds is deleted within one interval."
+  type        = string
+  default     = "rate(5 minutes)"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^rate\\((1 minute|([1-9]|[1-5][0-9]|60) minutes|1 hour)\\)$", var.reaper_schedule_expression))
+    error_message = "reaper_schedule_expression must be a rate expression from rate(1 minute) to rate(60 minutes), such as rate(5 minutes) or rate(1 hour)."
   }
 }
 

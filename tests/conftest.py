@@ -83,3 +83,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "pytest tests/workflow tests/terraform.",
             returncode=4,
         )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """`fault matrix: N scenarios, N clean, 0 leaked`, when the fault matrix ran."""
+    outcomes = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", [])
+        if name == "fault_matrix"
+    ]
+    if outcomes:
+        clean = outcomes.count("clean")
+        terminalreporter.write_line(
+            f"fault matrix: {len(outcomes)} scenarios, {clean} clean, "
+            f"{len(outcomes) - clean} leaked"
+        )

@@ -206,8 +206,12 @@ module "nat_on_demand" {
   workload = {
     type                = "lambda"
     lambda_function_arn = aws_lambda_function.workload.arn
-    timeout_seconds     = 300
+    timeout_seconds     = var.workload_timeout_seconds
   }
+
+  nat_ready_timeout_seconds = var.nat_ready_timeout_seconds
+  run_timeout_seconds       = var.run_timeout_seconds
+  idle_grace_seconds        = var.idle_grace_seconds
 
   verify_egress   = true
   egress_echo_url = var.egress_echo_url

@@ -57,3 +57,13 @@ output "events_role_arn" {
   description = "Role the event rules start runs with."
   value       = module.nat_on_demand.events_role_arn
 }
+
+output "controller_function_name" {
+  description = "The Lambda function that runs every step of a run."
+  value       = module.nat_on_demand.controller_function_name
+}
+
+output "reaper_function_name" {
+  description = "The reaper Lambda function; invoke it with {\"reason\": \"manual\"} for a sweep on demand."
+  value       = module.nat_on_demand.reaper_function_name
+}

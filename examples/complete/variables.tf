@@ -21,3 +21,27 @@ variable "egress_echo_url" {
   type        = string
   default     = "https://checkip.amazonaws.com"
 }
+
+variable "workload_timeout_seconds" {
+  description = "Seconds a run waits for the workload before failing it."
+  type        = number
+  default     = 900
+}
+
+variable "nat_ready_timeout_seconds" {
+  description = "Seconds a run waits for its NAT Gateway to become available."
+  type        = number
+  default     = 600
+}
+
+variable "run_timeout_seconds" {
+  description = "Seconds after which a run is ended as TIMED_OUT (null: derived from the other timeouts)."
+  type        = number
+  default     = null
+}
+
+variable "idle_grace_seconds" {
+  description = "Seconds the NAT Gateway stays, without routes, after the last run, for a back-to-back run to reuse."
+  type        = number
+  default     = 0
+}

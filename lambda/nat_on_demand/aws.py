@@ -22,13 +22,14 @@ from nat_on_demand.errors import AwsError, NatOnDemandError, TransientAwsError
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_stepfunctions import SFNClient
 
 # botocore's standard mode retries throttling (RequestLimitExceeded, ...) and
 # 5xx with exponential backoff and jitter. What still fails after that is
 # handed to Step Functions, whose Retry on TransientAwsError backs off longer
 # than a Lambda should sleep.
 _BOTO_CONFIG = BotoConfig(
-    retries={"mode": "standard", "max_attempts": 5},
+    retries={"mode": "standard", "total_max_attempts": 5},
     connect_timeout=5,
     read_timeout=20,
 )
@@ -48,10 +49,17 @@ def dynamodb() -> DynamoDBClient:
     return boto3.client("dynamodb", config=_BOTO_CONFIG)
 
 
+@cache
+def stepfunctions() -> SFNClient:
+    """The Step Functions client of this execution environment (created on first use)."""
+    return boto3.client("stepfunctions", config=_BOTO_CONFIG)
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests that start a new mock call this)."""
     ec2.cache_clear()
     dynamodb.cache_clear()
+    stepfunctions.cache_clear()
 
 
 def error_code(error: ClientError) -> str:

@@ -37,6 +37,17 @@ class Config:
     poll_interval_seconds: int
     workload_timeout_seconds: int
     nat_tags: Mapping[str, str] = field(default_factory=dict)
+    # Keep a NAT Gateway without routes this long after the last run releases it.
+    idle_grace_seconds: int = 0
+    # End an idle grace before the NAT Gateway's next billed hour would start.
+    idle_within_billed_hour: bool = False
+    # How often the reaper runs on its schedule; bounds how late it acts.
+    reaper_interval_seconds: int = 300
+    # The controller's Lambda timeout: a lock older than this (plus a margin)
+    # belongs to an invocation that can no longer be running.
+    controller_timeout_seconds: int = 60
+    # The state machine whose executions hold the lease (the reaper asks it).
+    state_machine_arn: str | None = None
     # What the state machine runs between AttachRoutes and Release (see workloads.py).
     workload_type: str = "lambda"
     # Default length of a `hold` window; a run may ask for less or more, up to the timeout.
@@ -66,6 +77,13 @@ class Config:
             poll_interval_seconds=_positive_int(env, "POLL_INTERVAL_SECONDS"),
             workload_timeout_seconds=_positive_int(env, "WORKLOAD_TIMEOUT_SECONDS"),
             nat_tags=_string_map(env, "NAT_TAGS", required=False),
+            idle_grace_seconds=_non_negative_int(env, "IDLE_GRACE_SECONDS", default=0),
+            idle_within_billed_hour=_flag(env, "IDLE_WITHIN_BILLED_HOUR"),
+            reaper_interval_seconds=_non_negative_int(env, "REAPER_INTERVAL_SECONDS", default=300),
+            controller_timeout_seconds=_non_negative_int(
+                env, "CONTROLLER_TIMEOUT_SECONDS", default=60
+            ),
+            state_machine_arn=_raw(env, "STATE_MACHINE_ARN", required=False),
             workload_type=_raw(env, "WORKLOAD_TYPE", required=False) or "lambda",
             hold_seconds=_optional_positive_int(env, "HOLD_SECONDS"),
             ecs_container_name=_raw(env, "ECS_CONTAINER_NAME", required=False),
@@ -143,6 +161,26 @@ def _optional_positive_int(env: Mapping[str, str], name: str) -> int | None:
     if _raw(env, name, required=False) is None:
         return None
     return _positive_int(env, name)
+
+
+def _non_negative_int(env: Mapping[str, str], name: str, *, default: int) -> int:
+    raw = _raw(env, name, required=False)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as error:
+        raise ConfigurationError(f"{PREFIX}{name} must be an integer, got {raw!r}") from error
+    if value < 0:
+        raise ConfigurationError(f"{PREFIX}{name} must not be negative, got {value}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (_raw(env, name, required=False) or "false").lower()
+    if raw not in ("true", "false"):
+        raise ConfigurationError(f"{PREFIX}{name} must be true or false, got {raw!r}")
+    return raw == "true"
 
 
 def _positive_int(env: Mapping[str, str], name: str) -> int:

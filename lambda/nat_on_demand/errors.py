@@ -41,6 +41,10 @@ class NatGatewayTimeout(NatOnDemandError):
     """The NAT Gateway did not become available before the readiness deadline."""
 
 
+class LeaseLost(NatOnDemandError):
+    """The run no longer holds the lease (it ended, and was released on its behalf)."""
+
+
 class RouteConflict(NatOnDemandError):
     """A managed destination is routed to a target this module does not own."""
 

@@ -166,3 +166,51 @@ def parse_run_input(execution_input: Any) -> dict[str, Any]:
         raise InvalidRunInput(_describe(error, "execution input")) from error
     run_input.setdefault("workload_input", {})
     return run_input
+
+
+_STATUS_CHANGE = "Step Functions Execution Status Change"
+
+REAPER_SCHEMAS: dict[str, dict[str, Any]] = {
+    # What EventBridge sends for an execution of the state machine that ended
+    # without its own cleanup (the module's rule matches these statuses).
+    "status_change": {
+        "type": "object",
+        "required": ["detail-type", "source", "detail"],
+        "properties": {
+            "detail-type": {"const": _STATUS_CHANGE},
+            "source": {"const": "aws.states"},
+            "detail": {
+                "type": "object",
+                "required": ["executionArn", "status"],
+                "properties": {
+                    "executionArn": _EXECUTION_ARN_PROPERTY,
+                    "status": {"enum": ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]},
+                },
+            },
+        },
+    },
+    # What the module's schedule sends, or a person invoking the reaper.
+    "sweep": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["reason"],
+        "properties": {"reason": {"enum": ["schedule", "manual"]}},
+    },
+}
+
+
+def parse_reaper_event(event: Any) -> dict[str, Any]:
+    """{"trigger": ..., "execution_arn"?, "status"?} for a status change or a sweep request."""
+    kind = "status_change" if isinstance(event, dict) and "detail-type" in event else "sweep"
+    try:
+        validate(event=event, schema=REAPER_SCHEMAS[kind])
+    except SchemaValidationError as error:
+        raise InvalidEvent(_describe(error, "reaper event")) from error
+    if kind == "sweep":
+        return {"trigger": event["reason"]}
+    detail = event["detail"]
+    return {
+        "trigger": "status_change",
+        "execution_arn": detail["executionArn"],
+        "status": detail["status"],
+    }

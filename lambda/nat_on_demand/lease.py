@@ -12,6 +12,13 @@ time. Attributes of the item (key `pk`, the slot's lease id):
   the run tearing it down. Until it is `deleted` its Elastic IP is still
   associated, so no new NAT Gateway can be made: new runs wait;
 - nat_recorded_at: epoch seconds when nat_gateway_id was recorded;
+- idle_since / idle_until: the NAT Gateway has had no holder since
+  idle_since and is kept (without routes) until idle_until, for a
+  back-to-back run to reuse; the reaper retires it after that;
+- lock_owner / lock_since: someone is removing routes while nobody holds the
+  lease (a last release under idle grace, or the reaper sweeping dead
+  routes). New runs wait until it is released, or stale: a route they added
+  meanwhile could be deleted, since EC2 deletes a route by destination;
 - nat_history: every NAT Gateway id this slot ever recorded, to recognise our
   own dead routes after EC2 stops listing the NAT Gateway (about an hour);
 - updated_at: epoch seconds of the last change.
@@ -37,6 +44,10 @@ class Lease:
     retiring_by: str | None
     nat_history: frozenset[str]
     nat_recorded_at: int = 0
+    idle_since: int | None = None
+    idle_until: int | None = None
+    lock_owner: str | None = None
+    lock_since: int = 0
 
     @classmethod
     def from_item(cls, item: dict[str, Any] | None) -> Lease:
@@ -49,7 +60,19 @@ class Lease:
             retiring_by=item.get("retiring_by", {}).get("S"),
             nat_history=frozenset(item.get("nat_history", {}).get("SS", [])),
             nat_recorded_at=int(item.get("nat_recorded_at", {}).get("N", "0")),
+            idle_since=_optional_int(item, "idle_since"),
+            idle_until=_optional_int(item, "idle_until"),
+            lock_owner=item.get("lock_owner", {}).get("S"),
+            lock_since=int(item.get("lock_since", {}).get("N", "0")),
         )
+
+    def lock_is_stale(self, now: float, stale_after: float) -> bool:
+        return self.lock_owner is not None and now - self.lock_since > stale_after
+
+
+def _optional_int(item: dict[str, Any], name: str) -> int | None:
+    value = item.get(name, {}).get("N")
+    return None if value is None else int(value)
 
 
 class LeaseTable:
@@ -67,10 +90,10 @@ class LeaseTable:
         return Lease.from_item(response.get("Item"))
 
     def join(self, holder: str) -> Lease:
-        """Add `holder`; adding it again is a no-op (a set has no duplicates)."""
+        """Add `holder` (again: a no-op, sets have no duplicates); an idle NAT is held again."""
         item = self._update(
             "ADD holders :holder_set SET updated_at = :now, "
-            "generation = if_not_exists(generation, :zero)",
+            "generation = if_not_exists(generation, :zero) REMOVE idle_since, idle_until",
             {":holder_set": {"SS": [holder]}, ":zero": {"N": "0"}},
         )
         assert item is not None
@@ -114,6 +137,89 @@ class LeaseTable:
                 "retiring_by = :holder, updated_at = :now REMOVE nat_gateway_id",
                 values,
                 condition=condition + " AND generation = :generation AND nat_gateway_id = :nat",
+            )
+            is not None
+        )
+
+    def leave_as_last_idle(self, holder: str, lease: Lease, idle_until: int) -> bool:
+        """Drop the last holder, keep the NAT Gateway idle until `idle_until`, take the lock.
+
+        The lock keeps new runs from adding routes while this release removes them.
+        """
+        assert lease.nat_gateway_id is not None
+        return (
+            self._update(
+                "DELETE holders :holder_set SET idle_since = :now, idle_until = :until, "
+                "lock_owner = :holder, lock_since = :now, updated_at = :now",
+                {
+                    ":holder_set": {"SS": [holder]},
+                    ":holder": {"S": holder},
+                    ":one": {"N": "1"},
+                    ":until": {"N": str(idle_until)},
+                    ":nat": {"S": lease.nat_gateway_id},
+                    ":generation": {"N": str(lease.generation)},
+                },
+                condition="contains(holders, :holder) AND size(holders) = :one "
+                "AND nat_gateway_id = :nat AND generation = :generation "
+                "AND attribute_not_exists(lock_owner)",
+            )
+            is not None
+        )
+
+    def take_lock(self, owner: str) -> Lease | None:
+        """Take the lock while nobody holds the lease (the reaper, before sweeping routes)."""
+        item = self._update(
+            "SET lock_owner = :owner, lock_since = :now, updated_at = :now",
+            {":owner": {"S": owner}},
+            condition="attribute_not_exists(holders) AND attribute_not_exists(lock_owner) "
+            "AND attribute_not_exists(retiring_nat_gateway_id)",
+        )
+        return None if item is None else Lease.from_item(item)
+
+    def release_lock(self, owner: str, since: int | None = None) -> bool:
+        """Release the lock if `owner` still has it (and, to break a stale one, since `since`)."""
+        values: dict[str, Any] = {":owner": {"S": owner}}
+        condition = "lock_owner = :owner"
+        if since is not None:
+            values[":since"] = {"N": str(since)}
+            condition += " AND lock_since = :since"
+        return (
+            self._update(
+                "SET updated_at = :now REMOVE lock_owner, lock_since", values, condition=condition
+            )
+            is not None
+        )
+
+    def retire_idle(self, lease: Lease, by: str) -> bool:
+        """Retire an idle NAT Gateway whose grace has ended, unless a run took it meanwhile."""
+        assert lease.nat_gateway_id is not None and lease.idle_until is not None
+        return (
+            self._update(
+                "SET generation = generation + :one, retiring_nat_gateway_id = :nat, "
+                "retiring_by = :by, updated_at = :now "
+                "REMOVE nat_gateway_id, idle_since, idle_until",
+                {
+                    ":one": {"N": "1"},
+                    ":nat": {"S": lease.nat_gateway_id},
+                    ":by": {"S": by},
+                    ":until": {"N": str(lease.idle_until)},
+                },
+                condition="attribute_not_exists(holders) AND attribute_not_exists(lock_owner) "
+                "AND nat_gateway_id = :nat AND idle_until = :until",
+            )
+            is not None
+        )
+
+    def retire_unheld(self, lease: Lease, by: str) -> bool:
+        """Retire a NAT Gateway that nobody holds and that is not idle (its release was lost)."""
+        assert lease.nat_gateway_id is not None
+        return (
+            self._update(
+                "SET generation = generation + :one, retiring_nat_gateway_id = :nat, "
+                "retiring_by = :by, updated_at = :now REMOVE nat_gateway_id",
+                {":one": {"N": "1"}, ":nat": {"S": lease.nat_gateway_id}, ":by": {"S": by}},
+                condition="attribute_not_exists(holders) AND attribute_not_exists(lock_owner) "
+                "AND attribute_not_exists(idle_until) AND nat_gateway_id = :nat",
             )
             is not None
         )

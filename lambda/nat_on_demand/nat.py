@@ -33,6 +33,8 @@ class NatGateway:
     public_ip: str | None = None
     failure_code: str | None = None
     failure_message: str | None = None
+    # Epoch seconds; NAT Gateway hours are billed from here, each started hour in full.
+    created_at: float | None = None
 
     @property
     def live(self) -> bool:
@@ -41,12 +43,14 @@ class NatGateway:
     @classmethod
     def from_api(cls, data: Any) -> NatGateway:
         addresses = data.get("NatGatewayAddresses") or [{}]
+        created = data.get("CreateTime")
         return cls(
             id=data["NatGatewayId"],
             state=data["State"],
             public_ip=addresses[0].get("PublicIp"),
             failure_code=data.get("FailureCode"),
             failure_message=data.get("FailureMessage"),
+            created_at=created.timestamp() if created is not None else None,
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ or a retried error, and the second run must change nothing the first did.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ from aws_lambda_powertools import Logger
 
 from nat_on_demand import nat, routes
 from nat_on_demand.config import Config
-from nat_on_demand.errors import NatGatewayFailed, NatGatewayTimeout, TransientAwsError
+from nat_on_demand.errors import LeaseLost, NatGatewayFailed, NatGatewayTimeout, TransientAwsError
 from nat_on_demand.lease import Lease, LeaseTable
 
 logger = Logger(child=True)
@@ -89,9 +90,10 @@ def ensure_nat(config: Config, expected: str | None) -> NatStatus:
         if attempt == 0 and expected is not None and expected != lease.nat_gateway_id:
             _fail_if_failed(table, expected)
         if lease.retiring_nat_gateway_id is not None:
-            status = _wait_for_retired(config, table, lease)
-            if status is not None:
-                return status
+            if settle_retired(config, table, lease):
+                return NatStatus(
+                    None, "waiting", waiting_for=f"{lease.retiring_nat_gateway_id} to be deleted"
+                )
             continue
         if lease.nat_gateway_id is not None:
             status = _check_current(config, table, lease)
@@ -130,8 +132,8 @@ def _fail_if_failed(table: LeaseTable, nat_gateway_id: str) -> None:
     )
 
 
-def _wait_for_retired(config: Config, table: LeaseTable, lease: Lease) -> NatStatus | None:
-    """A previous NAT Gateway is being torn down: help it along, or clear it once deleted."""
+def settle_retired(config: Config, table: LeaseTable, lease: Lease) -> bool:
+    """Move a retired NAT Gateway's teardown along; True while it is still being deleted."""
     retired_id = lease.retiring_nat_gateway_id
     assert retired_id is not None
     retired = nat.describe(retired_id)
@@ -141,14 +143,28 @@ def _wait_for_retired(config: Config, table: LeaseTable, lease: Lease) -> NatSta
         teardown(config, retired_id, lease.nat_history)
         retired = nat.describe(retired_id)
     if retired is not None and retired.state == nat.DELETING:
-        return NatStatus(None, "waiting", waiting_for=f"{retired_id} to be deleted")
+        return True
     table.clear_retiring(retired_id)
-    return None
+    return False
+
+
+def lock_stale_after(config: Config) -> float:
+    """Seconds after which a lock's owner can no longer be running (Lambda timeout + margin)."""
+    return config.controller_timeout_seconds + 30.0
 
 
 def _check_current(config: Config, table: LeaseTable, lease: Lease) -> NatStatus | None:
     current_id = lease.nat_gateway_id
     assert current_id is not None
+    if lease.lock_owner is not None:
+        if lease.lock_is_stale(time.time(), lock_stale_after(config)):
+            # Its owner's Lambda timed out: no route removal is still running.
+            logger.warning("Breaking stale lease lock", extra={"lock_owner": lease.lock_owner})
+            table.release_lock(lease.lock_owner, since=lease.lock_since)
+            return None
+        return NatStatus(
+            current_id, "waiting", waiting_for=f"{lease.lock_owner} to finish removing routes"
+        )
     current = nat.describe(current_id)
     if current is None:
         if time.time() - lease.nat_recorded_at < _NOT_FOUND_GRACE_SECONDS:
@@ -168,10 +184,20 @@ def _check_current(config: Config, table: LeaseTable, lease: Lease) -> NatStatus
     return None
 
 
-def attach_routes(config: Config, nat_gateway_id: str) -> list[routes.RouteChange]:
-    """Route every managed destination through the run's NAT Gateway."""
-    owned = lease_table(config).get().nat_history
-    changes = routes.attach(config, nat_gateway_id, owned)
+def attach_routes(config: Config, holder: str, nat_gateway_id: str) -> list[routes.RouteChange]:
+    """Route every managed destination through the run's NAT Gateway.
+
+    Only while the run holds the lease on that NAT Gateway: a step that
+    outlives its run (the execution timed out or was stopped, and the reaper
+    released it) must not route anything to a NAT Gateway being torn down.
+    """
+    lease = lease_table(config).get()
+    if holder not in lease.holders or lease.nat_gateway_id != nat_gateway_id:
+        raise LeaseLost(
+            f"{holder} no longer holds the lease on {nat_gateway_id} (the lease now has "
+            f"{lease.nat_gateway_id or 'no NAT Gateway'}); no route was added"
+        )
+    changes = routes.attach(config, nat_gateway_id, lease.nat_history)
     for change in changes:
         if change.action != routes.KEPT:
             logger.info("Route " + change.action, extra=change.as_dict())
@@ -184,6 +210,8 @@ class Release:
     remaining_holders: int
     torn_down_nat_gateway_id: str | None = None
     route_changes: tuple[routes.RouteChange, ...] = ()
+    idle_nat_gateway_id: str | None = None
+    idle_until: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -191,33 +219,85 @@ class Release:
             "remaining_holders": self.remaining_holders,
             "torn_down_nat_gateway_id": self.torn_down_nat_gateway_id,
             "route_changes": [c.as_dict() for c in self.route_changes],
+            "idle_nat_gateway_id": self.idle_nat_gateway_id,
+            "idle_until": self.idle_until,
         }
 
 
 def release(config: Config, holder: str) -> Release:
-    """Leave the lease; the last holder removes the routes and deletes the NAT Gateway."""
+    """Leave the lease; the last holder removes the routes and deletes the NAT Gateway.
+
+    With an idle grace, the last holder removes the routes but keeps the NAT
+    Gateway for a back-to-back run; the reaper deletes it when the grace ends.
+    """
     table = lease_table(config)
     for _ in range(_LEASE_ROUNDS):
         remaining = table.leave_unless_last(holder)
         if remaining is not None:
             holders = len(remaining.holders)
             logger.info("Left lease; others still hold it", extra={"holders": holders})
-            return Release(True, len(remaining.holders))
+            return Release(True, holders)
         lease = table.get()
         if holder not in lease.holders:
-            return _resume_teardown(config, holder, lease)
+            return _resume_release(config, holder, lease)
+        nat_id = lease.nat_gateway_id
+        idle_until = idle_deadline(config, nat_id) if nat_id is not None else None
+        if nat_id is not None and idle_until is not None:
+            if table.leave_as_last_idle(holder, lease, idle_until):
+                logger.info(
+                    "Left lease as last holder; NAT Gateway kept idle",
+                    extra={"nat_gateway_id": nat_id, "idle_until": idle_until},
+                )
+                return _finish_idle_release(config, holder, nat_id, idle_until)
+            continue
         if table.leave_as_last(holder, lease):
-            logger.info("Left lease as last holder", extra={"nat_gateway_id": lease.nat_gateway_id})
-            if lease.nat_gateway_id is None:
+            logger.info("Left lease as last holder", extra={"nat_gateway_id": nat_id})
+            if nat_id is None:
                 return Release(True, 0)
-            changes = teardown(config, lease.nat_gateway_id, lease.nat_history)
-            return Release(True, 0, lease.nat_gateway_id, tuple(changes))
+            changes = teardown(config, nat_id, lease.nat_history)
+            return Release(True, 0, nat_id, tuple(changes))
     # Runs kept joining and leaving under us; Step Functions retries the step.
     raise TransientAwsError("the lease kept changing while releasing; try again")
 
 
-def _resume_teardown(config: Config, holder: str, lease: Lease) -> Release:
-    """A retried release: finish the teardown this holder started, or do nothing."""
+def idle_deadline(config: Config, nat_gateway_id: str) -> int | None:
+    """Until when a NAT Gateway left by its last run stays idle; None: delete it now.
+
+    Each started NAT Gateway hour is billed in full. With
+    `idle_within_billed_hour`, the grace ends early enough for the reaper to
+    start the deletion before the NAT Gateway's next billed hour begins.
+    """
+    if config.idle_grace_seconds <= 0:
+        return None
+    found = nat.describe(nat_gateway_id)
+    if found is None or found.state != nat.AVAILABLE:
+        return None
+    now = time.time()
+    until = now + config.idle_grace_seconds
+    if config.idle_within_billed_hour and found.created_at is not None:
+        hours_started = max(1, math.ceil((now - found.created_at) / 3600))
+        hour_ends = found.created_at + hours_started * 3600
+        until = min(until, hour_ends - config.reaper_interval_seconds - 60)
+    return int(until) if until > now else None
+
+
+def _finish_idle_release(config: Config, holder: str, nat_id: str, idle_until: int) -> Release:
+    changes = routes.detach(config, nat_id, {nat_id})
+    for change in changes:
+        logger.info("Route " + change.action, extra=change.as_dict())
+    lease_table(config).release_lock(holder)
+    return Release(True, 0, None, tuple(changes), nat_id, idle_until)
+
+
+def _resume_release(config: Config, holder: str, lease: Lease) -> Release:
+    """A retried release: finish what this holder started, or do nothing."""
+    if lease.lock_owner == holder:
+        if lease.nat_gateway_id is None:
+            lease_table(config).release_lock(holder)
+            return Release(False, len(lease.holders))
+        return _finish_idle_release(
+            config, holder, lease.nat_gateway_id, lease.idle_until or int(time.time())
+        )
     retiring = lease.retiring_nat_gateway_id
     if retiring is None or lease.retiring_by != holder:
         return Release(False, len(lease.holders))

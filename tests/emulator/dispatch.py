@@ -25,6 +25,9 @@ Hook = Callable[[str, str, BaseResponse], None]
 _SERIALISED_SERVICES = ("ec2", "dynamodb")
 
 _hooks: list[Hook] = []
+# Hooks that run before the service lock is taken: a fault that makes a call
+# hang must not hold up every other EC2 or DynamoDB call meanwhile.
+_unlocked_hooks: list[Hook] = []
 _locks: dict[str, threading.RLock] = {name: threading.RLock() for name in _SERIALISED_SERVICES}
 # moto's own call_action, kept once install() has wrapped it.
 _original: dict[str, Callable[[BaseResponse], Any]] = {}
@@ -39,6 +42,12 @@ def add_hook(hook: Hook) -> None:
 def remove_hook(hook: Hook) -> None:
     if hook in _hooks:
         _hooks.remove(hook)
+
+
+def add_unlocked_hook(hook: Hook) -> None:
+    """Run `hook` before every action, before the service lock is taken."""
+    if hook not in _unlocked_hooks:
+        _unlocked_hooks.append(hook)
 
 
 def service_lock(service: str) -> threading.RLock:
@@ -56,20 +65,31 @@ def install() -> None:
 
 def _call_action(self: BaseResponse) -> Any:
     service = self.service_name or ""
+    action = self._get_action() or ""
+    try:
+        for hook in list(_unlocked_hooks):
+            hook(service, action, self)
+    except ServiceException as error:
+        return _error_response(self, error)
     lock = _locks.get(service)
     if lock is None:
-        return _run(self, service)
+        return _run(self, service, action)
     with lock:
-        return _run(self, service)
+        return _run(self, service, action)
 
 
-def _run(response: BaseResponse, service: str) -> Any:
-    action = response._get_action() or ""
+def _run(response: BaseResponse, service: str, action: str) -> Any:
     try:
         for hook in list(_hooks):
             hook(service, action, response)
     except ServiceException as error:
-        status, headers, body = response.serialized(ActionResult(error))
-        headers, body = response._enrich_response(headers, body)
-        return status, headers, body
+        return _error_response(response, error)
     return _original["call_action"](response)
+
+
+def _error_response(response: BaseResponse, error: ServiceException) -> Any:
+    status, headers, body = response.serialized(ActionResult(error))
+    headers, body = response._enrich_response(headers, body)
+    # An error may carry its own HTTP status (e.g. a 500 InternalError that the
+    # service model does not list), which SDK retry logic looks at.
+    return getattr(error, "http_status", status), headers, body

@@ -3,8 +3,10 @@
 On AWS an echo service answers with the address a request comes from: for a
 Lambda function in private subnets, the public IP of the NAT Gateway that
 its subnets' route tables send internet traffic to. Here every request comes
-from 127.0.0.1, so the server works the same answer out of the local AWS,
-for one VPC function (the egress probe):
+from 127.0.0.1, so the server works the same answer out of the local AWS
+for the VPC function that asks. Which function asks is the one thing the
+server cannot see: the URL's path names it (`url_for(name)`: the module's
+`egress_echo_url`), else it is the server's default function. Then:
 
 - the function's subnets, from its VpcConfig;
 - each subnet's route table: its explicit association, else the VPC's main
@@ -21,6 +23,11 @@ own). Lambda may place the function in any of its subnets, so they must all
 lead to the same NAT Gateway; if they do not, the server refuses, so a
 misrouted subnet fails every time rather than now and then.
 
+It reads the local AWS's state directly, not through its API: it stands for
+the internet, so the fault injection of the fault-matrix tests must neither
+hit nor count its lookups. NAT Gateways are moved on in time first, as any
+EC2 call would.
+
 Test hooks: `answer_with(ip)` makes the internet see another address (the
 traffic leaves through someone else's NAT Gateway); `refuse()` cuts it off;
 `follow_routes()` goes back to working the answer out.
@@ -32,8 +39,14 @@ import http.server
 import ipaddress
 import threading
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
-from emulator.server import LocalAws
+from moto.awslambda.models import lambda_backends
+from moto.ec2.models import ec2_backends
+
+from emulator import dispatch
+from emulator import ec2 as ec2_fidelity
+from emulator.server import ACCOUNT_ID, LocalAws
 
 # An address in TEST-NET-2 (RFC 5737), like a service on the internet.
 DEFAULT_PUBLIC_ADDRESS = "198.51.100.20"
@@ -45,7 +58,7 @@ class EchoServer:
     def __init__(
         self,
         aws: LocalAws,
-        function_name: str,
+        function_name: str | None = None,
         public_address: str = DEFAULT_PUBLIC_ADDRESS,
     ) -> None:
         self.aws = aws
@@ -59,15 +72,21 @@ class EchoServer:
 
     @property
     def url(self) -> str:
+        """The service's URL, answering for the default function."""
         assert self._httpd is not None, "start() the server first"
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/"
+
+    def url_for(self, function_name: str) -> str:
+        """The service's URL as `function_name` should ask it."""
+        return f"{self.url}{function_name}"
 
     def start(self) -> EchoServer:
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                answer = server.answer()
+                named = unquote(urlsplit(self.path).path.strip("/"))
+                answer = server.answer(named or server.function_name)
                 if answer is None:
                     # No connectivity: the client sees the connection close unanswered.
                     self.close_connection = True
@@ -114,7 +133,7 @@ class EchoServer:
 
     # --- the answer
 
-    def answer(self) -> str | None:
+    def answer(self, function_name: str | None = None) -> str | None:
         """The public IP the function's traffic leaves from, or None (no connectivity)."""
         with self._lock:
             self.requests += 1
@@ -123,56 +142,51 @@ class EchoServer:
             return None
         if forced is not None:
             return forced
-        try:
-            subnets = self._function_subnets()
-            exits = {self._exit_ip(subnet) for subnet in subnets}
-        except Exception:  # whatever the local AWS says, no answer is no connectivity
+        name = function_name or self.function_name
+        if name is None:
             return None
+        ec2 = ec2_backends[ACCOUNT_ID][self.aws.region]
+        with dispatch.service_lock("ec2"):
+            ec2_fidelity.advance(ec2)
+            try:
+                subnets = self._function_subnets(name)
+                exits = {self._exit_ip(ec2, subnet) for subnet in subnets}
+            except Exception:  # an unknown function or subnet: no connectivity
+                return None
         if len(exits) != 1:
             return None
         return exits.pop()
 
-    def _function_subnets(self) -> list[str]:
-        config = self.aws.client("lambda").get_function_configuration(
-            FunctionName=self.function_name
-        )
-        return list((config.get("VpcConfig") or {}).get("SubnetIds") or [])
+    def _function_subnets(self, name: str) -> list[str]:
+        function = lambda_backends[ACCOUNT_ID][self.aws.region].get_function(name)
+        return list((function.vpc_config or {}).get("SubnetIds") or [])
 
-    def _exit_ip(self, subnet_id: str) -> str | None:
-        ec2 = self.aws.client("ec2")
+    def _exit_ip(self, ec2: Any, subnet_id: str) -> str | None:
         route = self._route(self._route_table(ec2, subnet_id))
-        if route is None or route.get("State") != "active" or not route.get("NatGatewayId"):
+        nat = route.nat_gateway if route is not None else None
+        if nat is None or route.state != "active" or nat.state != "available":
             return None
-        nats = ec2.describe_nat_gateways(NatGatewayIds=[route["NatGatewayId"]])["NatGateways"]
-        if not nats or nats[0]["State"] != "available":
-            return None
-        addresses = nats[0].get("NatGatewayAddresses") or [{}]
-        return addresses[0].get("PublicIp")
+        addresses = [a.get("publicIp") for a in nat.address_set if a.get("publicIp")]
+        return addresses[0] if addresses else None
 
     @staticmethod
-    def _route_table(ec2: Any, subnet_id: str) -> dict[str, Any]:
-        explicit = ec2.describe_route_tables(
-            Filters=[{"Name": "association.subnet-id", "Values": [subnet_id]}]
-        )["RouteTables"]
+    def _route_table(ec2: Any, subnet_id: str) -> Any:
+        tables = list(ec2.route_tables.values())
+        explicit = [t for t in tables if subnet_id in t._associations.values()]
         if explicit:
-            return dict(explicit[0])
-        vpc_id = ec2.describe_subnets(SubnetIds=[subnet_id])["Subnets"][0]["VpcId"]
-        main = ec2.describe_route_tables(
-            Filters=[
-                {"Name": "vpc-id", "Values": [vpc_id]},
-                {"Name": "association.main", "Values": ["true"]},
-            ]
-        )["RouteTables"]
-        return dict(main[0])
+            return explicit[0]
+        vpc_id = ec2.get_subnet(subnet_id).vpc_id
+        return next(t for t in tables if t.vpc_id == vpc_id and t.main_association_id)
 
-    def _route(self, table: dict[str, Any]) -> dict[str, Any] | None:
+    def _route(self, table: Any) -> Any:
         """The most specific route for the service's address (longest prefix wins)."""
         covering = [
-            (ipaddress.IPv4Network(route["DestinationCidrBlock"]), route)
-            for route in table.get("Routes", [])
-            if "DestinationCidrBlock" in route
-            and self.public_address in ipaddress.IPv4Network(route["DestinationCidrBlock"])
+            (network, route)
+            for route in table.routes
+            if route.destination_cidr_block
+            and self.public_address
+            in (network := ipaddress.IPv4Network(route.destination_cidr_block))
         ]
         if not covering:
             return None
-        return dict(max(covering, key=lambda item: item[0].prefixlen)[1])
+        return max(covering, key=lambda item: item[0].prefixlen)[1]

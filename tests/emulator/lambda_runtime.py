@@ -28,6 +28,7 @@ from __future__ import annotations
 import atexit
 import base64
 import contextlib
+import hashlib
 import io
 import json
 import logging
@@ -79,11 +80,27 @@ IDLE_SECONDS = 600.0
 _LOG_TAIL_BYTES = 4096
 # How long to wait for log lines to drain after a phase ends or a worker dies.
 _LOG_DRAIN_SECONDS = 2.0
-_DUMMY_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "ASIALOCALAWSLAMBDA00",
-    "AWS_SECRET_ACCESS_KEY": "local-aws-lambda-secret-access-key",
-    "AWS_SESSION_TOKEN": "local-aws-lambda-session-token",
-}
+
+
+def access_key_of(function_name: str) -> str:
+    """The access key id a function's calls are signed with.
+
+    On AWS each function signs with temporary credentials of its own role, so
+    calls can be told apart by caller; here each function gets a fixed key of
+    AWS's shape (ASIA + 16 characters) derived from its name.
+    """
+    digest = base64.b32encode(hashlib.sha1(function_name.encode()).digest()).decode()
+    return "ASIA" + digest[:16]
+
+
+def _credentials_of(function_name: str) -> dict[str, str]:
+    return {
+        "AWS_ACCESS_KEY_ID": access_key_of(function_name),
+        "AWS_SECRET_ACCESS_KEY": "local-aws-lambda-secret-access-key",
+        "AWS_SESSION_TOKEN": "local-aws-lambda-session-token",
+    }
+
+
 _LAYER_VERSION_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"layer:(?P<name>[a-zA-Z0-9_-]+):(?P<version>[0-9]+)$"
@@ -199,7 +216,7 @@ class _FunctionSpec:
                 "AWS_REGION": self.region,
                 "AWS_DEFAULT_REGION": self.region,
                 "LAMBDA_TASK_ROOT": str(task_root),
-                **_DUMMY_CREDENTIALS,
+                **_credentials_of(self.name),
             }
         )
         return env

@@ -16,7 +16,16 @@ import boto3
 from moto.core.config import default_user_config
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-from emulator import dispatch, ec2, ecs, events, lambda_runtime, stepfunctions, stepfunctions_sync
+from emulator import (
+    dispatch,
+    ec2,
+    ecs,
+    events,
+    faults,
+    lambda_runtime,
+    stepfunctions,
+    stepfunctions_sync,
+)
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
@@ -33,6 +42,7 @@ def install_fidelity_patches() -> None:
     events.install()
     ecs.install()
     stepfunctions_sync.install()
+    faults.install()
     # Step Functions executions run their ASL instead of returning at once.
     default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
 
@@ -63,6 +73,9 @@ class LocalAws:
         os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
         # One access-log line per request would drown the demo and test output.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # moto's ASL interpreter logs every failed state at ERROR with its whole
+        # definition; a run's own failures are reported by Step Functions.
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         install_fidelity_patches()
         # moto's ASL interpreter sends a state machine's SDK calls (Lambda
         # invoke, DynamoDB) to localhost:$MOTO_PORT.

@@ -83,6 +83,24 @@ def install() -> None:
         _wrap(StepFunctionResponse, "describe_execution", _describe_execution)
         _wrap(StepFunctionResponse, "list_executions", _list_executions)
         _install_json_path()
+        _allow_state_errors_in_fail_states()
+
+
+def _allow_state_errors_in_fail_states() -> None:
+    """A Fail state may end a run with a States.* error taken from ErrorPath.
+
+    AWS lets a Fail state rethrow a caught error as it was (ErrorPath
+    "$.error.Error" holding "States.Timeout"); moto builds a custom error name
+    from it, which rejects the States. prefix, and the run ends States.Runtime.
+    """
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
+    from moto.stepfunctions.parser.asl.component.state.fail import state_fail
+
+    class _AnyErrorName(ErrorName):
+        def __init__(self, error_name: str | None) -> None:
+            super().__init__(error_name=error_name)
+
+    state_fail.CustomErrorName = _AnyErrorName  # type: ignore[attr-defined,misc]
 
 
 def _wrap(owner: type, name: str, wrapper: Callable[..., Any], static: bool = False) -> None:

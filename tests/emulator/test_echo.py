@@ -129,6 +129,9 @@ def test_routes_to_an_available_nat_gateway_answer_with_its_public_ip(
     frozen_clock.advance(PENDING + 1)
 
     assert _get(echo.url) == public_ip
+    # The path names the asking function; one the local AWS does not know gets nothing.
+    assert _get(echo.url_for(vpc.function_name)) == public_ip
+    assert _get(echo.url_for("no-such-function")) is None
 
 
 def test_a_subnet_that_does_not_reach_the_nat_gateway_refuses(

@@ -741,3 +741,40 @@ def test_status_change_events_reach_eventbridge(aws: LocalAws, sfn: Any) -> None
     assert (succeeded["error"], succeeded["cause"]) == (None, None)
     # Nothing more arrives: one event per status change.
     assert _drain_queue(sqs, all_queue, expected=1, timeout=0.3) == []
+
+
+def test_fail_state_rethrows_a_caught_states_timeout(aws: LocalAws) -> None:
+    definition = {
+        "StartAt": "Slow",
+        "States": {
+            "Slow": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:getItem",
+                "Parameters": {"TableName": "missing-table", "Key": {"pk": {"S": "x"}}},
+                "Catch": [
+                    {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Rethrow"}
+                ],
+                "End": True,
+            },
+            "Rethrow": {
+                "Type": "Pass",
+                "Parameters": {"error": {"Error": "States.Timeout", "Cause": "slow"}},
+                "Next": "Fail",
+            },
+            "Fail": {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"},
+        },
+    }
+    sfn = aws.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="rethrow",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/r",
+    )["stateMachineArn"]
+
+    result = _run(sfn, machine)
+
+    assert (result["status"], result.get("error"), result.get("cause")) == (
+        "FAILED",
+        "States.Timeout",
+        "slow",
+    )

@@ -58,7 +58,7 @@ class Watcher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self.started = time.monotonic()
-        self._started_wall = time.time()
+        self._tick = 0.0
         self.events: list[Event] = []
         self.status: dict[str, str] = {}
 
@@ -92,28 +92,35 @@ class Watcher:
             self._poll()
 
     def _poll(self) -> None:
-        # The run's own history first: within one poll it is older news than
-        # the route and NAT Gateway changes its steps caused.
+        # Everything seen in one poll gets the poll's time: the watcher cannot
+        # tell which of two changes seen together came first. They are listed
+        # in the order a run makes them (NAT Gateway up, routes, NAT Gateway
+        # down), and comparisons of their times treat them as simultaneous.
+        self._tick = round(time.monotonic() - self.started, 1)
         for arn in list(self._executions):
             self._poll_execution(arn)
-        self._poll_nat_gateways()
+        nat_gateways = self._describe_nat_gateways()
+        self._poll_nat_gateways(nat_gateways, ("pending", "available", "failed"))
         self._poll_routes()
+        self._poll_nat_gateways(nat_gateways, ("deleting", "deleted"))
 
-    def _record(self, subject: str, what: str, detail: str = "", wall: float | None = None) -> None:
-        seconds = time.monotonic() - self.started
-        if wall is not None:
-            seconds = min(seconds, wall - self._started_wall)
-        event = Event(round(seconds, 1), subject, what, detail)
+    def _record(self, subject: str, what: str, detail: str = "") -> None:
+        event = Event(self._tick, subject, what, detail)
         self.events.append(event)
         if self._on_event is not None:
             self._on_event(event)
 
-    def _poll_nat_gateways(self) -> None:
+    def _describe_nat_gateways(self) -> list[dict[str, Any]]:
         key, value = self._tag
         found = self._ec2.describe_nat_gateways(Filter=[{"Name": f"tag:{key}", "Values": [value]}])
-        for nat in found["NatGateways"]:
+        return list(found["NatGateways"])
+
+    def _poll_nat_gateways(
+        self, nat_gateways: list[dict[str, Any]], states: tuple[str, ...]
+    ) -> None:
+        for nat in nat_gateways:
             nat_id, state = nat["NatGatewayId"], nat["State"]
-            if self._nat_states.get(nat_id) == state:
+            if state not in states or self._nat_states.get(nat_id) == state:
                 continue
             self._nat_states[nat_id] = state
             ip = (nat.get("NatGatewayAddresses") or [{}])[0].get("PublicIp")
@@ -153,10 +160,9 @@ class Watcher:
             name = (
                 event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails") or {}
             ).get("name", "")
-            wall = event["timestamp"].timestamp()
             line = _HISTORY_LINES.get((event["type"], name))
             if line:
-                self._record("run", line, wall=wall)
+                self._record("run", line)
             if event["type"] in (
                 "ExecutionSucceeded",
                 "ExecutionFailed",
@@ -168,7 +174,7 @@ class Watcher:
                 self.status[arn] = status
                 details = event.get("executionFailedEventDetails") or {}
                 detail = details.get("error", "")
-                self._record("run", status, detail, wall=wall)
+                self._record("run", status, detail)
         self._seen_history[arn] = len(history)
 
 

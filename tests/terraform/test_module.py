@@ -75,7 +75,7 @@ def test_minimal_example_applies_runs_and_destroys_without_a_trace(local_aws: Lo
         tables_before = _tables(local_aws, [shared, main])
         assert not terraform.plan_has_changes(variables), "a second plan wants changes (drift)"
         created = inventory(local_aws, "tfmin-nat")
-        assert created["lambda"] == ["tfmin-nat-controller"]
+        assert created["lambda"] == ["tfmin-nat-controller", "tfmin-nat-reaper"]
         assert created["states"] == ["tfmin-nat"]
         assert created["dynamodb"] == ["tfmin-nat-lease"]
         assert "/aws/lambda/tfmin-nat-controller" in created["logs"]
@@ -151,14 +151,20 @@ def _bad_inputs(vpc: ExistingVpc) -> dict[str, dict]:
                 "timeout_seconds": 0,
             },
             poll_interval_seconds=0.5,
-            nat_ready_timeout_seconds=30,
+            nat_ready_timeout_seconds=29,
             log_retention_days=2,
             powertools_layer_arn="layer",
             tags={"nat-on-demand:instance": "spoof"},
             egress_echo_url="ftp://echo",
             private_subnet_ids=["sub-1"],
         ),
-        "bad_b": call("ok-name", destination_cidr_blocks=["0.0.0.0/0", "0.0.0.0/0"]),
+        "bad_b": call(
+            "ok-name",
+            destination_cidr_blocks=["0.0.0.0/0", "0.0.0.0/0"],
+            run_timeout_seconds=10,
+            idle_grace_seconds=4000,
+            reaper_schedule_expression="cron(0 * * * ? *)",
+        ),
         "bad_c": call("ok-name-c", destination_cidr_blocks=["300.1.0.0/16"]),
         # --- workload, per type
         "w_unknown": call("w-unknown", workload={"type": "batch"}),
@@ -243,13 +249,19 @@ _EXPECTED_ERRORS = [
     ("bad_a", "workload.lambda_function_arn must be a Lambda function ARN"),
     ("bad_a", "workload.timeout_seconds must be a whole number from 1 to 86400"),
     ("bad_a", "poll_interval_seconds must be a whole number from 1 to 300"),
-    ("bad_a", "nat_ready_timeout_seconds must be a whole number from 60 to 3600"),
+    ("bad_a", "nat_ready_timeout_seconds must be a whole number from 30 to 3600"),
     ("bad_a", "log_retention_days must be one of"),
     ("bad_a", "powertools_layer_arn must be a layer version ARN"),
     ("bad_a", "Tag keys starting with nat-on-demand: are reserved"),
     ("bad_a", "egress_echo_url must be an http or https URL"),
     ("bad_a", "Every private_subnet_ids entry must be a subnet ID"),
     ("bad_b", "destination_cidr_blocks must not list a CIDR block twice"),
+    ("bad_b", "run_timeout_seconds must be a whole number from 30 to 31536000"),
+    ("bad_b", "idle_grace_seconds must be a whole number from 0 to 3600"),
+    ("bad_b", "reaper_schedule_expression must be a rate expression"),
+    ("bad_b", "run_timeout_seconds must be a whole number from 30 to 31536000"),
+    ("bad_b", "idle_grace_seconds must be a whole number from 0 to 3600"),
+    ("bad_b", "reaper_schedule_expression must be a rate expression"),
     ("bad_c", "written with its network address"),
     ("w_unknown", "workload.type must be one of lambda, ecs_task, state_machine, hold"),
     ("w_lambda", 'workload.lambda_function_arn is required when workload.type = "lambda"'),

@@ -28,7 +28,7 @@ def run_until_routed(network: Network, clock: settings.Clock, holder: str) -> st
         clock.advance(10)
         status = steps.poll(network.config, holder, status.nat_gateway_id, time.time() + 600)
     assert status.nat_gateway_id is not None
-    steps.attach_routes(network.config, status.nat_gateway_id)
+    steps.attach_routes(network.config, holder, status.nat_gateway_id)
     return status.nat_gateway_id
 
 
@@ -203,3 +203,18 @@ def test_nat_gateway_deleted_by_someone_else_is_replaced(network: Network, clock
     status = steps.poll(network.config, RUN_A, None, time.time() + 600)
 
     assert status.nat_gateway_id not in (None, first)
+
+
+def test_attach_refuses_a_run_that_no_longer_holds_the_lease(
+    network: Network, clock: settings.Clock
+):
+    from nat_on_demand.errors import LeaseLost
+
+    nat_id = run_until_routed(network, clock, RUN_A)
+    steps.release(network.config, RUN_A)
+    before = network.tables()
+
+    with pytest.raises(LeaseLost, match=RUN_A):
+        steps.attach_routes(network.config, RUN_A, nat_id)
+
+    assert network.tables() == before

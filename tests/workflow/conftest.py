@@ -32,7 +32,7 @@ def echo(local_aws: LocalAws) -> Iterator[EchoServer]:
     this process's environment.)
     """
     with EchoServer(local_aws, PROBE_FUNCTION) as server:
-        os.environ["TF_VAR_egress_echo_url"] = server.url  # noqa: SIM112 (Terraform's casing)
+        os.environ["TF_VAR_egress_echo_url"] = server.url_for(PROBE_FUNCTION)  # noqa: SIM112
         yield server
         os.environ.pop("TF_VAR_egress_echo_url", None)
 
@@ -115,4 +115,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/workflow/" in str(item.path).replace(os.sep, "/"):
             item.add_marker(pytest.mark.workflow)
-            item.add_marker(pytest.mark.xdist_group("complete"))
+            # Tests on the shared complete stack run in one worker, with it.
+            if item.get_closest_marker("xdist_group") is None:
+                item.add_marker(pytest.mark.xdist_group("complete"))

@@ -3,10 +3,12 @@
 A real workload would call a partner API here. This one reads the private
 route tables and the NAT Gateway their default route targets, so a run's
 output shows that the routes were in place while the workload ran. With
-{"fail": true} in its input it raises, to show a failed run tearing down.
+{"fail": true} in its input it raises, to show a failed run tearing down;
+with {"sleep_seconds": N} it takes that long first (a slow job).
 """
 
 import os
+import time
 
 import boto3
 
@@ -16,6 +18,8 @@ class WorkloadFailed(Exception):
 
 
 def handler(event, context):
+    if isinstance(event, dict) and event.get("sleep_seconds"):
+        time.sleep(float(event["sleep_seconds"]))
     if isinstance(event, dict) and event.get("fail"):
         raise WorkloadFailed("the workload was asked to fail")
 

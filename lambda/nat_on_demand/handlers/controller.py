@@ -62,7 +62,7 @@ def _poll(config: Config, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _attach_routes(config: Config, request: dict[str, Any]) -> dict[str, Any]:
-    changes = steps.attach_routes(config, request["nat_gateway_id"])
+    changes = steps.attach_routes(config, request["execution_arn"], request["nat_gateway_id"])
     return {
         "route_table_ids": list(config.route_table_ids),
         "changes": [change.as_dict() for change in changes],

@@ -1,0 +1,54 @@
+"""The reaper: started by EventBridge when a run ends without cleanup, and on a schedule."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger, Tracer
+from botocore.exceptions import ClientError
+
+from nat_on_demand import aws, events, reaper
+from nat_on_demand import config as configuration
+from nat_on_demand.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = events.parse_reaper_event(event)
+    config = configuration.load()
+    if config.state_machine_arn is None:
+        raise ConfigurationError("environment variable NAT_ON_DEMAND_STATE_MACHINE_ARN is not set")
+    logger.append_keys(trigger=request["trigger"], nat_instance=config.instance)
+    if "execution_arn" in request:
+        logger.append_keys(execution_arn=request["execution_arn"])
+
+    def status_of(execution_arn: str) -> str | None:
+        # The event's own status is authoritative for the execution it names.
+        if execution_arn == request.get("execution_arn"):
+            return str(request["status"])
+        return execution_status(execution_arn)
+
+    sweep = reaper.reap(config, status_of, name=f"reaper:{context.aws_request_id}")
+    if sweep.cleaned_up:
+        logger.warning("Reaper cleaned up", extra=sweep.as_dict())
+    else:
+        logger.info("Reaper found nothing to clean")
+    return {"trigger": request["trigger"], **sweep.as_dict()}
+
+
+def execution_status(execution_arn: str) -> str | None:
+    """RUNNING, SUCCEEDED, ...; None when Step Functions no longer knows the execution."""
+    try:
+        described = aws.stepfunctions().describe_execution(executionArn=execution_arn)
+    except ClientError as error:
+        if aws.error_code(error) == "ExecutionDoesNotExist":
+            return None
+        raise aws.to_domain_error(error, f"DescribeExecution {execution_arn}") from error
+    return str(described["status"])
