@@ -73,8 +73,9 @@ class Terraform:
         self.run("init", "-input=false", "-no-color", "-backend=false")
         self.run("validate", "-no-color")
 
-    def apply(self, variables: Mapping[str, Any] | None = None) -> None:
-        self.run(*self._command("apply", variables), "-auto-approve")
+    def apply(self, variables: Mapping[str, Any] | None = None) -> str:
+        """Apply; what terraform printed (the plan it applied, then the outputs)."""
+        return self.run(*self._command("apply", variables), "-auto-approve").stdout
 
     def destroy(self, variables: Mapping[str, Any] | None = None) -> None:
         self.run(*self._command("destroy", variables), "-auto-approve")
@@ -84,10 +85,6 @@ class Terraform:
         if process.returncode not in (0, 2):
             raise TerraformFailed(f"terraform plan failed:\n{process.stderr}")
         return process.returncode == 2
-
-    def plan(self, variables: Mapping[str, Any] | None = None) -> str:
-        """What `terraform plan` prints (it must succeed)."""
-        return self.run(*self._command("plan", variables)).stdout
 
     def plan_error(self, variables: Mapping[str, Any] | None = None) -> str:
         """The error output of a plan that is expected to fail (empty if it succeeded)."""

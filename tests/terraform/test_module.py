@@ -57,13 +57,11 @@ def test_minimal_example_applies_runs_and_destroys_without_a_trace(local_aws: Lo
     )
     terraform.init()
 
-    # The plan says which tables the subnets resolve to, and which is the main one.
-    planned = " ".join(terraform.plan(variables).split())
-    assert f'main = false + route_table_id = "{shared}"' in planned
-    assert f'main = true + route_table_id = "{main}"' in planned
-
-    terraform.apply(variables)
+    applied = " ".join(terraform.apply(variables).split())
     try:
+        # The plan said which tables the subnets resolve to, and which is the main one.
+        assert f'main = false + route_table_id = "{shared}"' in applied
+        assert f'main = true + route_table_id = "{main}"' in applied
         outputs = terraform.output()
         states = deployed_states(local_aws, outputs["state_machine_arn"])
         assert states["AttachRoutes"]["Next"] == "RunWorkload"
