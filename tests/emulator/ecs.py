@@ -228,8 +228,8 @@ def _start(backend: EC2ContainerServiceBackend, task: Task) -> None:
             )
         )
     running_at = now + settings.timings.ecs_start_seconds
-    essential = [p.seconds for p in plans if p.essential] or [p.seconds for p in plans]
-    stopping_at = running_at + min(essential)
+    essential = [p for p in plans if p.essential] or plans
+    stopping_at = min(running_at + p.seconds for p in essential)
     setattr(
         task,
         _RUN_ATTR,
@@ -309,16 +309,19 @@ def _step(backend: EC2ContainerServiceBackend, task: Task, run: _Run, now: float
 
 
 def _containers_exit(task: Task, run: _Run) -> None:
-    elapsed = run.stopping_at - run.running_at
-    never_ran = run.stopped_by_user and elapsed <= 0
+    never_ran = run.stopped_by_user and run.stopping_at <= run.running_at
     for container, plan in zip(task.containers, run.containers, strict=True):
         container.last_status = "STOPPED"
+        # Compared as the same sum stopping_at was computed with: comparing
+        # durations instead would let float rounding kill a container that
+        # exited exactly when the task stopped.
+        exited = run.running_at + plan.seconds <= run.stopping_at
         if never_ran:
             container.exitCode = None
-        elif run.stopped_by_user and plan.seconds > elapsed:
-            container.exitCode = EXIT_SIGTERM
-        elif plan.seconds <= elapsed:
+        elif exited:
             container.exitCode = plan.exit_code
+        elif run.stopped_by_user:
+            container.exitCode = EXIT_SIGTERM
         else:
             container.exitCode = EXIT_SIGKILL
     task.desired_status = "STOPPED"
