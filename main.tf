@@ -19,7 +19,7 @@ locals {
   egress_public_ip  = var.eip_allocation_id != null ? data.aws_eip.existing[0].public_ip : aws_eip.this[0].public_ip
 
   route_table_arns = [
-    for id in var.private_route_table_ids : "arn:${local.partition}:ec2:${local.region}:${local.account_id}:route-table/${id}"
+    for id in local.route_table_ids : "arn:${local.partition}:ec2:${local.region}:${local.account_id}:route-table/${id}"
   ]
 
   # Public layer published by the Powertools team (account 017000801446).
@@ -29,6 +29,7 @@ locals {
   )
 
   controller_name = "${var.name}-controller"
+  probe_name      = "${var.name}-egress-probe"
   reaper_name     = "${var.name}-reaper"
 
   # The controller's Lambda timeout; the state machine's task timeout is
@@ -37,7 +38,7 @@ locals {
 
   run_timeout_seconds = coalesce(
     var.run_timeout_seconds,
-    var.nat_ready_timeout_seconds + var.workload_timeout_seconds + 600,
+    var.nat_ready_timeout_seconds + var.workload.timeout_seconds + 600,
   )
 
   # rate(N minutes) / rate(1 hour) in seconds: how late the reaper may act.
@@ -48,16 +49,17 @@ locals {
   execution_arns    = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${var.name}:*"
 
   # What every function of this instance needs to know about it.
-  function_environment = {
+  function_environment = merge({
     NAT_ON_DEMAND_NAME                       = var.name
     NAT_ON_DEMAND_PUBLIC_SUBNET_ID           = var.public_subnet_id
     NAT_ON_DEMAND_EIP_ALLOCATION_ID          = local.eip_allocation_id
-    NAT_ON_DEMAND_ROUTE_TABLE_IDS            = jsonencode(var.private_route_table_ids)
+    NAT_ON_DEMAND_ROUTE_TABLE_IDS            = jsonencode(local.route_table_ids)
     NAT_ON_DEMAND_DESTINATION_CIDR_BLOCKS    = jsonencode(var.destination_cidr_blocks)
     NAT_ON_DEMAND_LEASE_TABLE                = aws_dynamodb_table.lease.name
     NAT_ON_DEMAND_NAT_READY_TIMEOUT_SECONDS  = tostring(var.nat_ready_timeout_seconds)
     NAT_ON_DEMAND_POLL_INTERVAL_SECONDS      = tostring(var.poll_interval_seconds)
-    NAT_ON_DEMAND_WORKLOAD_TIMEOUT_SECONDS   = tostring(var.workload_timeout_seconds)
+    NAT_ON_DEMAND_WORKLOAD_TYPE              = var.workload.type
+    NAT_ON_DEMAND_WORKLOAD_TIMEOUT_SECONDS   = tostring(var.workload.timeout_seconds)
     NAT_ON_DEMAND_NAT_TAGS                   = jsonencode(var.tags)
     NAT_ON_DEMAND_IDLE_GRACE_SECONDS         = tostring(var.idle_grace_seconds)
     NAT_ON_DEMAND_IDLE_WITHIN_BILLED_HOUR    = tostring(var.idle_grace_within_billed_hour)
@@ -66,6 +68,133 @@ locals {
     NAT_ON_DEMAND_STATE_MACHINE_ARN          = local.state_machine_arn
     POWERTOOLS_SERVICE_NAME                  = var.name
     POWERTOOLS_TRACE_DISABLED                = "true"
+    },
+    var.workload.hold_seconds != null ? { NAT_ON_DEMAND_HOLD_SECONDS = tostring(var.workload.hold_seconds) } : {},
+    try(var.workload.ecs.container_name, null) != null ? { NAT_ON_DEMAND_ECS_CONTAINER_NAME = var.workload.ecs.container_name } : {},
+  )
+}
+
+
+# --- Which route tables: given, or resolved from subnets at plan time
+
+locals {
+  use_subnets        = length(var.private_subnet_ids) > 0
+  private_subnet_ids = distinct(var.private_subnet_ids)
+  probe_subnet_ids   = distinct(length(var.egress_probe_subnet_ids) > 0 ? var.egress_probe_subnet_ids : var.private_subnet_ids)
+  # Every subnet whose route table the module must know: the private subnets,
+  # and the probe's (which must use a managed table). Not deduplicated: the
+  # IDs may be unknown until apply, and a count must be known at plan time.
+  resolved_subnet_ids = concat(var.private_subnet_ids, var.verify_egress ? var.egress_probe_subnet_ids : [])
+
+  main_route_table_id = try(one(data.aws_route_tables.main[0].ids), null)
+  # A subnet without an explicit association uses the VPC's main route table
+  # (DescribeRouteTables' association.subnet-id finds nothing for it).
+  subnet_route_table_ids = {
+    for index, id in local.resolved_subnet_ids : id => try(
+      data.aws_route_tables.explicit[index].ids[0], local.main_route_table_id
+    )...
+  }
+
+  route_table_ids = local.use_subnets ? distinct([for id in local.private_subnet_ids : local.subnet_route_table_ids[id][0]]) : var.private_route_table_ids
+  route_tables = [
+    for id in local.route_table_ids : {
+      route_table_id = id
+      main           = local.use_subnets ? id == local.main_route_table_id : null
+      subnet_ids     = [for subnet_id in local.private_subnet_ids : subnet_id if local.subnet_route_table_ids[subnet_id][0] == id]
+    }
+  ]
+  probe_route_table_ids = var.verify_egress ? distinct([for id in local.probe_subnet_ids : local.subnet_route_table_ids[id][0]]) : []
+}
+
+# The NAT Gateway's subnet; every private subnet and route table must be in its VPC.
+data "aws_subnet" "public" {
+  id = var.public_subnet_id
+
+  lifecycle {
+    precondition {
+      condition     = length(var.private_subnet_ids) > 0 || length(var.private_route_table_ids) > 0
+      error_message = "Set private_subnet_ids or private_route_table_ids: the module must know which route tables to route through the NAT Gateway."
+    }
+
+    precondition {
+      condition     = length(var.private_subnet_ids) == 0 || length(var.private_route_table_ids) == 0
+      error_message = "Set private_subnet_ids or private_route_table_ids, not both."
+    }
+
+    precondition {
+      condition     = var.workload.type != "ecs_task" || length(try(var.workload.ecs.subnet_ids, [])) > 0 || length(var.private_subnet_ids) > 0
+      error_message = "workload.ecs.subnet_ids is required when workload.type = \"ecs_task\" and private_subnet_ids is not set."
+    }
+
+    precondition {
+      condition     = !var.verify_egress || length(local.probe_subnet_ids) > 0
+      error_message = "egress_probe_subnet_ids is required when verify_egress = true and private_subnet_ids is not set."
+    }
+  }
+}
+
+data "aws_vpc" "this" {
+  id = data.aws_subnet.public.vpc_id
+}
+
+locals {
+  vpc_cidr_blocks = data.aws_vpc.this.cidr_block_associations[*].cidr_block
+  # Each CIDR as (first address as a number, prefix length): HCL has no
+  # cidrcontains before Terraform 1.8's provider functions.
+  cidr_numbers = {
+    for cidr in distinct(concat(var.destination_cidr_blocks, local.vpc_cidr_blocks)) : cidr => {
+      start  = sum([for i, octet in split(".", split("/", cidr)[0]) : tonumber(octet) * pow(256, 3 - i)])
+      prefix = tonumber(split("/", cidr)[1])
+    }
+  }
+  destinations_inside_vpc = [
+    for cidr in var.destination_cidr_blocks : cidr if anytrue([
+      for vpc_cidr in local.vpc_cidr_blocks :
+      local.cidr_numbers[cidr].prefix >= local.cidr_numbers[vpc_cidr].prefix &&
+      floor(local.cidr_numbers[cidr].start / pow(2, 32 - local.cidr_numbers[vpc_cidr].prefix)) == floor(local.cidr_numbers[vpc_cidr].start / pow(2, 32 - local.cidr_numbers[vpc_cidr].prefix))
+    ])
+  ]
+}
+
+data "aws_subnet" "private" {
+  count = length(local.resolved_subnet_ids)
+
+  id = local.resolved_subnet_ids[count.index]
+
+  lifecycle {
+    postcondition {
+      condition     = self.vpc_id == data.aws_subnet.public.vpc_id
+      error_message = "Subnet ${self.id} is in ${self.vpc_id}, the public subnet in ${data.aws_subnet.public.vpc_id}: the NAT Gateway can only serve its own VPC."
+    }
+  }
+}
+
+data "aws_route_tables" "explicit" {
+  count = length(local.resolved_subnet_ids)
+
+  vpc_id = data.aws_subnet.private[count.index].vpc_id
+
+  filter {
+    name   = "association.subnet-id"
+    values = [local.resolved_subnet_ids[count.index]]
+  }
+}
+
+data "aws_route_tables" "main" {
+  count = length(local.resolved_subnet_ids) > 0 ? 1 : 0
+
+  vpc_id = data.aws_subnet.public.vpc_id
+
+  filter {
+    name   = "association.main"
+    values = ["true"]
+  }
+
+  lifecycle {
+    postcondition {
+      condition     = length(self.ids) == 1
+      error_message = "The VPC ${data.aws_subnet.public.vpc_id} has no main route table to resolve private_subnet_ids without an explicit association."
+    }
   }
 }
 
@@ -250,12 +379,181 @@ resource "aws_lambda_function" "controller" {
 
   tags = local.tags
 
+  lifecycle {
+    # AWS refuses a route to a NAT Gateway whose destination is a VPC CIDR
+    # or inside one (the local route owns it); a wider one such as 0.0.0.0/0
+    # is fine, the more specific local route wins.
+    precondition {
+      condition     = length(local.destinations_inside_vpc) == 0
+      error_message = "destination_cidr_blocks must not be the VPC's CIDR or inside it (${join(", ", local.vpc_cidr_blocks)}): ${join(", ", local.destinations_inside_vpc)}."
+    }
+  }
+
   depends_on = [aws_iam_role_policy.controller, aws_cloudwatch_log_group.controller]
+}
+
+################################################################################
+# Egress probe: proves, from the private subnets, that the internet sees the EIP
+################################################################################
+
+locals {
+  echo_url_parts = regex("^(https?)://([^/?#:]+)(?::([0-9]+))?", var.egress_echo_url)
+  # The probe may reach only the echo service's port.
+  echo_port = coalesce(local.echo_url_parts[2], local.echo_url_parts[0] == "https" ? "443" : "80")
+}
+
+resource "aws_iam_role" "probe" {
+  count = var.verify_egress ? 1 : 0
+
+  name               = local.probe_name
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+
+  tags = local.tags
+}
+
+# Lambda creates and deletes the function's network interfaces in the private
+# subnets with the function's own role: AWS's managed policy for exactly that.
+resource "aws_iam_role_policy_attachment" "probe_vpc_access" {
+  count = var.verify_egress ? 1 : 0
+
+  role       = aws_iam_role.probe[0].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+}
+
+resource "aws_cloudwatch_log_group" "probe" {
+  count = var.verify_egress ? 1 : 0
+
+  name              = "/aws/lambda/${local.probe_name}"
+  retention_in_days = var.log_retention_days
+
+  tags = local.tags
+}
+
+resource "aws_security_group" "probe" {
+  count = var.verify_egress ? 1 : 0
+
+  name        = local.probe_name
+  description = "nat-on-demand ${var.name} egress probe: egress to the echo service only"
+  vpc_id      = data.aws_subnet.public.vpc_id
+
+  egress {
+    description = "The IP-echo service, through the NAT Gateway during a run"
+    from_port   = tonumber(local.echo_port)
+    to_port     = tonumber(local.echo_port)
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+
+  tags = merge(local.tags, { Name = local.probe_name })
+}
+
+resource "aws_lambda_function" "probe" {
+  count = var.verify_egress ? 1 : 0
+
+  function_name    = local.probe_name
+  description      = "nat-on-demand ${var.name}: checks the internet sees ${local.egress_public_ip} before the workload starts"
+  role             = aws_iam_role.probe[0].arn
+  filename         = data.archive_file.lambda.output_path
+  source_code_hash = data.archive_file.lambda.output_base64sha256
+  handler          = "nat_on_demand.handlers.probe.handler"
+  runtime          = "python3.12"
+  architectures    = ["x86_64"]
+  memory_size      = 128
+  # One request of at most 5 s; the state machine retries a failed check.
+  timeout = 15
+  layers  = [local.powertools_layer_arn]
+
+  vpc_config {
+    subnet_ids         = local.probe_subnet_ids
+    security_group_ids = [aws_security_group.probe[0].id]
+  }
+
+  environment {
+    variables = {
+      NAT_ON_DEMAND_ECHO_URL             = var.egress_echo_url
+      NAT_ON_DEMAND_EXPECTED_IP          = local.egress_public_ip
+      NAT_ON_DEMAND_ECHO_TIMEOUT_SECONDS = "5"
+      POWERTOOLS_SERVICE_NAME            = var.name
+    }
+  }
+
+  tags = local.tags
+
+  lifecycle {
+    precondition {
+      condition     = length(setsubtract(local.probe_route_table_ids, local.route_table_ids)) == 0
+      error_message = "The egress probe's subnets must use the managed route tables; these do not: ${join(", ", setsubtract(local.probe_route_table_ids, local.route_table_ids))}."
+    }
+  }
+
+  depends_on = [aws_iam_role_policy_attachment.probe_vpc_access, aws_cloudwatch_log_group.probe]
 }
 
 ################################################################################
 # State machine: the run
 ################################################################################
+
+locals {
+  workload_ecs = var.workload.type == "ecs_task" ? var.workload.ecs : null
+  ecs_subnet_ids = local.workload_ecs == null ? [] : (
+    length(local.workload_ecs.subnet_ids) > 0 ? local.workload_ecs.subnet_ids : local.private_subnet_ids
+  )
+  # Lists cannot be template placeholders (the template must stay valid JSON):
+  # the task's network configuration is built here and merged in.
+  ecs_network_configuration = local.workload_ecs == null ? null : {
+    AwsvpcConfiguration = merge(
+      {
+        Subnets        = local.ecs_subnet_ids
+        AssignPublicIp = local.workload_ecs.assign_public_ip ? "ENABLED" : "DISABLED"
+      },
+      # Without security groups ECS uses the VPC's default one.
+      length(local.workload_ecs.security_group_ids) > 0 ? { SecurityGroups = local.workload_ecs.security_group_ids } : {},
+    )
+  }
+
+  workflow = jsondecode(templatefile("${path.module}/stepfunctions/workflow.asl.json.tftpl", {
+    controller_function_arn = aws_lambda_function.controller.arn
+  }))
+
+  # Only the workload type's own states are deployed: the fragment replaces
+  # the template's RunWorkload placeholder.
+  workload_states = jsondecode(templatefile("${path.module}/stepfunctions/workload-${replace(var.workload.type, "_", "-")}.asl.json.tftpl", {
+    controller_function_arn = aws_lambda_function.controller.arn
+    lambda_function_arn     = coalesce(var.workload.lambda_function_arn, "-")
+    state_machine_arn       = coalesce(var.workload.state_machine_arn, "-")
+    cluster_arn             = try(coalesce(local.workload_ecs.cluster_arn), "-")
+    task_definition_arn     = try(coalesce(local.workload_ecs.task_definition_arn), "-")
+    platform_version        = try(coalesce(local.workload_ecs.platform_version), "LATEST")
+  }))
+  # As JSON text: the two shapes differ, and a conditional needs one type.
+  workload_states_json = local.workload_ecs == null ? jsonencode(local.workload_states) : jsonencode(merge(local.workload_states, {
+    RunWorkload = merge(local.workload_states.RunWorkload, {
+      Parameters = merge(local.workload_states.RunWorkload.Parameters, {
+        NetworkConfiguration = local.ecs_network_configuration
+      })
+    })
+  }))
+
+  verify_egress_states_json = var.verify_egress ? jsonencode(jsondecode(templatefile("${path.module}/stepfunctions/verify-egress.asl.json.tftpl", {
+    probe_function_arn = aws_lambda_function.probe[0].arn
+  }))) : "{}"
+
+  # A run that outlives every timeout it is given ends TIMED_OUT (the reaper
+  # then cleans up after it).
+  definition = jsonencode(merge(local.workflow, {
+    TimeoutSeconds = local.run_timeout_seconds
+    States = merge(
+      local.workflow.States,
+      {
+        AttachRoutes = merge(local.workflow.States.AttachRoutes, {
+          Next = var.verify_egress ? "VerifyEgress" : "RunWorkload"
+        })
+      },
+      jsondecode(local.workload_states_json),
+      jsondecode(local.verify_egress_states_json),
+    )
+  }))
+}
 
 data "aws_iam_policy_document" "states_assume" {
   statement {
@@ -281,16 +579,128 @@ resource "aws_iam_role" "state_machine" {
   tags = local.tags
 }
 
+locals {
+  lambda_workload_arn = var.workload.type == "lambda" ? var.workload.lambda_function_arn : null
+  # Task ARNs name the cluster: arn:...:task/<cluster-name>/<task-id>.
+  ecs_cluster_name       = try(element(split("/", local.workload_ecs.cluster_arn), 1), null)
+  child_state_machine    = var.workload.type == "state_machine" ? var.workload.state_machine_arn : null
+  child_executions       = try("${replace(local.child_state_machine, ":stateMachine:", ":execution:")}:*", null)
+  managed_rule_arn_start = "arn:${local.partition}:events:${local.region}:${local.account_id}:rule"
+}
+
 data "aws_iam_policy_document" "state_machine" {
   statement {
-    sid     = "InvokeControllerAndWorkload"
+    sid     = "InvokeController"
     actions = ["lambda:InvokeFunction"]
-    resources = [
-      aws_lambda_function.controller.arn,
-      "${aws_lambda_function.controller.arn}:*",
-      var.workload_lambda_arn,
-      "${var.workload_lambda_arn}:*",
-    ]
+    resources = concat(
+      [aws_lambda_function.controller.arn, "${aws_lambda_function.controller.arn}:*"],
+      var.verify_egress ? [aws_lambda_function.probe[0].arn, "${aws_lambda_function.probe[0].arn}:*"] : [],
+    )
+  }
+
+  # --- lambda workload
+
+  dynamic "statement" {
+    for_each = local.lambda_workload_arn != null ? [local.lambda_workload_arn] : []
+
+    content {
+      sid       = "InvokeWorkload"
+      actions   = ["lambda:InvokeFunction"]
+      resources = [statement.value, "${statement.value}:*"]
+    }
+  }
+
+  # --- ecs_task workload (runTask.sync: run, watch, stop on timeout; the
+  # managed rule through which Step Functions learns the task stopped)
+
+  dynamic "statement" {
+    for_each = local.workload_ecs != null ? [local.workload_ecs] : []
+
+    content {
+      sid       = "RunWorkloadTask"
+      actions   = ["ecs:RunTask"]
+      resources = [statement.value.task_definition_arn]
+
+      condition {
+        test     = "ArnEquals"
+        variable = "ecs:cluster"
+        values   = [statement.value.cluster_arn]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.workload_ecs != null ? [local.workload_ecs] : []
+
+    content {
+      sid       = "WatchWorkloadTask"
+      actions   = ["ecs:DescribeTasks", "ecs:StopTask"]
+      resources = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${local.ecs_cluster_name}/*"]
+
+      condition {
+        test     = "ArnEquals"
+        variable = "ecs:cluster"
+        values   = [statement.value.cluster_arn]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(try(local.workload_ecs.pass_role_arns, [])) > 0 ? [local.workload_ecs] : []
+
+    content {
+      sid       = "PassWorkloadTaskRoles"
+      actions   = ["iam:PassRole"]
+      resources = statement.value.pass_role_arns
+
+      condition {
+        test     = "StringEquals"
+        variable = "iam:PassedToService"
+        values   = ["ecs-tasks.amazonaws.com"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.workload_ecs != null ? ["StepFunctionsGetEventsForECSTaskRule"] : []
+
+    content {
+      sid       = "SyncWithWorkloadTask"
+      actions   = ["events:PutTargets", "events:PutRule", "events:DescribeRule"]
+      resources = ["${local.managed_rule_arn_start}/${statement.value}"]
+    }
+  }
+
+  # --- state_machine workload (startExecution.sync:2)
+
+  dynamic "statement" {
+    for_each = local.child_state_machine != null ? [local.child_state_machine] : []
+
+    content {
+      sid       = "StartWorkloadExecution"
+      actions   = ["states:StartExecution"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.child_executions != null ? [local.child_executions] : []
+
+    content {
+      sid       = "WatchWorkloadExecution"
+      actions   = ["states:DescribeExecution", "states:StopExecution"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.child_state_machine != null ? ["StepFunctionsGetEventsForStepFunctionsExecutionRule"] : []
+
+    content {
+      sid       = "SyncWithWorkloadExecution"
+      actions   = ["events:PutTargets", "events:PutRule", "events:DescribeRule"]
+      resources = ["${local.managed_rule_arn_start}/${statement.value}"]
+    }
   }
 }
 
@@ -301,23 +711,169 @@ resource "aws_iam_role_policy" "state_machine" {
 }
 
 resource "aws_sfn_state_machine" "this" {
-  name     = var.name
-  role_arn = aws_iam_role.state_machine.arn
-  type     = "STANDARD"
-
-  # The template keeps placeholders inside strings (valid JSON); numbers such
-  # as the run's timeout are merged in after decoding.
-  definition = jsonencode(merge(
-    jsondecode(templatefile("${path.module}/stepfunctions/workflow.asl.json.tftpl", {
-      controller_function_arn = aws_lambda_function.controller.arn
-      workload_function_arn   = var.workload_lambda_arn
-    })),
-    { TimeoutSeconds = local.run_timeout_seconds },
-  ))
+  name       = var.name
+  role_arn   = aws_iam_role.state_machine.arn
+  type       = "STANDARD"
+  definition = local.definition
 
   tags = local.tags
 
+  lifecycle {
+    precondition {
+      condition     = length(local.route_table_ids) > 0 && length(local.route_table_ids) <= 100 && alltrue([for id in local.route_table_ids : id != null])
+      error_message = "private_subnet_ids resolved to ${length(local.route_table_ids)} route tables; a run needs 1 to 100."
+    }
+  }
+
   depends_on = [aws_iam_role_policy.state_machine]
+}
+
+################################################################################
+# Triggers: schedules and event rules that start a run
+################################################################################
+
+locals {
+  # Lambda and nested state machine workloads get the event as their input;
+  # an ECS task's input holds only command/environment, a hold none.
+  event_input_takes_event = contains(["lambda", "state_machine"], var.workload.type)
+}
+
+data "aws_iam_policy_document" "start_run" {
+  statement {
+    sid       = "StartRun"
+    actions   = ["states:StartExecution"]
+    resources = [aws_sfn_state_machine.this.arn]
+  }
+}
+
+data "aws_iam_policy_document" "scheduler_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "scheduler" {
+  count = length(var.schedules) > 0 ? 1 : 0
+
+  name               = "${var.name}-scheduler"
+  assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
+
+  tags = local.tags
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  count = length(var.schedules) > 0 ? 1 : 0
+
+  name   = "start-run"
+  role   = aws_iam_role.scheduler[0].id
+  policy = data.aws_iam_policy_document.start_run.json
+}
+
+resource "aws_scheduler_schedule" "this" {
+  for_each = var.schedules
+
+  name        = "${var.name}-${each.key}"
+  group_name  = "default"
+  description = coalesce(each.value.description, "nat-on-demand ${var.name}: start a run (${each.key})")
+
+  schedule_expression          = each.value.schedule_expression
+  schedule_expression_timezone = each.value.schedule_expression_timezone
+  state                        = each.value.enabled ? "ENABLED" : "DISABLED"
+
+  flexible_time_window {
+    mode                      = each.value.flexible_time_window_minutes == null ? "OFF" : "FLEXIBLE"
+    maximum_window_in_minutes = each.value.flexible_time_window_minutes
+  }
+
+  target {
+    arn      = aws_sfn_state_machine.this.arn
+    role_arn = aws_iam_role.scheduler[0].arn
+    input    = coalesce(each.value.input, jsonencode({ run_label = each.key }))
+  }
+
+  depends_on = [aws_iam_role_policy.scheduler]
+}
+
+data "aws_iam_policy_document" "events_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "events" {
+  count = length(var.event_patterns) > 0 ? 1 : 0
+
+  name               = "${var.name}-events"
+  assume_role_policy = data.aws_iam_policy_document.events_assume.json
+
+  tags = local.tags
+}
+
+resource "aws_iam_role_policy" "events" {
+  count = length(var.event_patterns) > 0 ? 1 : 0
+
+  name   = "start-run"
+  role   = aws_iam_role.events[0].id
+  policy = data.aws_iam_policy_document.start_run.json
+}
+
+resource "aws_cloudwatch_event_rule" "this" {
+  for_each = var.event_patterns
+
+  name           = "${var.name}-${each.key}"
+  description    = coalesce(each.value.description, "nat-on-demand ${var.name}: start a run (${each.key})")
+  event_bus_name = each.value.event_bus_name
+  event_pattern  = each.value.event_pattern
+  state          = each.value.enabled ? "ENABLED" : "DISABLED"
+
+  tags = local.tags
+}
+
+resource "aws_cloudwatch_event_target" "this" {
+  for_each = var.event_patterns
+
+  rule           = aws_cloudwatch_event_rule.this[each.key].name
+  event_bus_name = each.value.event_bus_name
+  target_id      = "nat-on-demand"
+  arn            = aws_sfn_state_machine.this.arn
+  role_arn       = aws_iam_role.events[0].arn
+
+  input = each.value.input != null ? each.value.input : (
+    local.event_input_takes_event ? null : jsonencode({ run_label = each.key })
+  )
+
+  dynamic "input_transformer" {
+    for_each = each.value.input == null && local.event_input_takes_event ? [each.key] : []
+
+    content {
+      # The whole event, detail included, as the workload's input.
+      input_template = "{\"run_label\": ${jsonencode(input_transformer.value)}, \"workload_input\": <aws.events.event.json>}"
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.events]
 }
 
 ################################################################################
@@ -447,23 +1003,7 @@ resource "aws_lambda_permission" "run_ended" {
   source_arn    = aws_cloudwatch_event_rule.run_ended.arn
 }
 
-data "aws_iam_policy_document" "scheduler_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["scheduler.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
+# Trusts scheduler.amazonaws.com of this account (declared with the triggers).
 resource "aws_iam_role" "reaper_schedule" {
   name               = "${local.reaper_name}-schedule"
   assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json

@@ -50,7 +50,12 @@ output "lease_table_arn" {
 
 output "route_table_ids" {
   description = "Route tables whose destinations the module routes through the NAT Gateway during a run."
-  value       = var.private_route_table_ids
+  value       = local.route_table_ids
+}
+
+output "route_tables" {
+  description = "The managed route tables as resolved at plan time: route_table_id, main (true when it is the VPC's main route table, used by subnets without an explicit association; null when private_route_table_ids was given) and subnet_ids (the private_subnet_ids that resolved to it)."
+  value       = local.route_tables
 }
 
 output "destination_cidr_blocks" {
@@ -61,6 +66,41 @@ output "destination_cidr_blocks" {
 output "nat_gateway_tag" {
   description = "Tag (key and value) carried by every NAT Gateway this instance creates; filter on it to find them."
   value       = { key = local.instance_tag_key, value = var.name }
+}
+
+output "workload_type" {
+  description = "What a run runs between attaching and removing the routes: lambda, ecs_task, state_machine or hold."
+  value       = var.workload.type
+}
+
+output "egress_probe_function_name" {
+  description = "Lambda function that verifies egress before the workload (null unless verify_egress)."
+  value       = try(aws_lambda_function.probe[0].function_name, null)
+}
+
+output "egress_probe_security_group_id" {
+  description = "Security group of the egress probe: egress to the echo service's port only (null unless verify_egress)."
+  value       = try(aws_security_group.probe[0].id, null)
+}
+
+output "schedule_arns" {
+  description = "ARNs of the EventBridge Scheduler schedules that start runs, by schedules key."
+  value       = { for key, schedule in aws_scheduler_schedule.this : key => schedule.arn }
+}
+
+output "event_rule_arns" {
+  description = "ARNs of the EventBridge rules that start runs, by event_patterns key."
+  value       = { for key, rule in aws_cloudwatch_event_rule.this : key => rule.arn }
+}
+
+output "scheduler_role_arn" {
+  description = "IAM role EventBridge Scheduler starts runs with (null without schedules); it may only states:StartExecution this state machine."
+  value       = try(aws_iam_role.scheduler[0].arn, null)
+}
+
+output "events_role_arn" {
+  description = "IAM role EventBridge rules start runs with (null without event_patterns); it may only states:StartExecution this state machine."
+  value       = try(aws_iam_role.events[0].arn, null)
 }
 
 output "reaper_function_arn" {

@@ -21,13 +21,14 @@ variable "public_subnet_id" {
 }
 
 variable "private_route_table_ids" {
-  description = "IDs of the private route tables to route through the NAT Gateway during a run. Only the destinations in destination_cidr_blocks are added and removed; other routes are never touched."
+  description = "IDs of the private route tables to route through the NAT Gateway during a run (up to 100). Only the destinations in destination_cidr_blocks are added and removed; other routes are never touched. Set this or private_subnet_ids, not both."
   type        = list(string)
+  default     = []
   nullable    = false
 
   validation {
-    condition     = length(var.private_route_table_ids) > 0 && length(var.private_route_table_ids) <= 100
-    error_message = "private_route_table_ids must list between 1 and 100 route table IDs."
+    condition     = length(var.private_route_table_ids) <= 100
+    error_message = "private_route_table_ids must list at most 100 route table IDs."
   }
 
   validation {
@@ -38,6 +39,23 @@ variable "private_route_table_ids" {
   validation {
     condition     = length(distinct(var.private_route_table_ids)) == length(var.private_route_table_ids)
     error_message = "private_route_table_ids must not list a route table twice."
+  }
+}
+
+variable "private_subnet_ids" {
+  description = "IDs of the private subnets whose traffic a run routes through the NAT Gateway (up to 100), as an alternative to private_route_table_ids: each is resolved at plan time to its route table (its explicit association, else the VPC's main route table); subnets sharing a table, and repeated IDs, collapse. Also the default subnets of an ecs_task workload and of the egress probe. Set this or private_route_table_ids, not both."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = length(var.private_subnet_ids) <= 100
+    error_message = "private_subnet_ids must list at most 100 subnet IDs."
+  }
+
+  validation {
+    condition     = alltrue([for id in var.private_subnet_ids : can(regex("^subnet-[0-9a-f]{8,17}$", id))])
+    error_message = "Every private_subnet_ids entry must be a subnet ID such as subnet-0123456789abcdef0."
   }
 }
 
@@ -77,26 +95,137 @@ variable "eip_allocation_id" {
   }
 }
 
-variable "workload_lambda_arn" {
-  description = "ARN of the Lambda function a run invokes once the routes are in place. It receives the execution input's workload_input as its event."
-  type        = string
-  nullable    = false
+variable "workload" {
+  description = <<-EOT
+    What a run runs once the routes are in place (breaking change: replaces workload_lambda_arn and workload_timeout_seconds). type is one of:
+    lambda (invoke lambda_function_arn with the run's workload_input);
+    ecs_task (run ecs.task_definition_arn on Fargate in ecs.cluster_arn, in ecs.subnet_ids or else private_subnet_ids, and wait until it stops; a non-zero exit fails the run; ecs.container_name is the container a run's command/environment override; ecs.pass_role_arns are the task role and execution role of the task definition, the only roles the state machine may pass to ECS);
+    state_machine (start state_machine_arn with the run's workload_input and wait for it);
+    hold (keep the NAT Gateway for hold_seconds, which a run may override up to timeout_seconds).
+    timeout_seconds bounds the workload, 1 to 86400 (default 900).
+  EOT
+  type = object({
+    type                = string
+    timeout_seconds     = optional(number, 900)
+    lambda_function_arn = optional(string)
+    ecs = optional(object({
+      cluster_arn         = optional(string)
+      task_definition_arn = optional(string)
+      subnet_ids          = optional(list(string), [])
+      security_group_ids  = optional(list(string), [])
+      container_name      = optional(string)
+      assign_public_ip    = optional(bool, false)
+      platform_version    = optional(string, "LATEST")
+      pass_role_arns      = optional(list(string), [])
+    }))
+    state_machine_arn = optional(string)
+    hold_seconds      = optional(number)
+  })
+  nullable = false
 
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$", var.workload_lambda_arn))
-    error_message = "workload_lambda_arn must be a Lambda function ARN such as arn:aws:lambda:us-east-1:123456789012:function:my-job."
+    condition     = contains(["lambda", "ecs_task", "state_machine", "hold"], var.workload.type)
+    error_message = "workload.type must be one of lambda, ecs_task, state_machine, hold."
   }
-}
-
-variable "workload_timeout_seconds" {
-  description = "Seconds a run waits for the workload before failing it with States.Timeout and tearing down. 1 to 86400."
-  type        = number
-  default     = 900
-  nullable    = false
 
   validation {
-    condition     = var.workload_timeout_seconds >= 1 && var.workload_timeout_seconds <= 86400 && floor(var.workload_timeout_seconds) == var.workload_timeout_seconds
-    error_message = "workload_timeout_seconds must be a whole number from 1 to 86400."
+    condition     = var.workload.timeout_seconds >= 1 && var.workload.timeout_seconds <= 86400 && floor(var.workload.timeout_seconds) == var.workload.timeout_seconds
+    error_message = "workload.timeout_seconds must be a whole number from 1 to 86400."
+  }
+
+  # --- lambda
+
+  validation {
+    condition     = var.workload.type != "lambda" || var.workload.lambda_function_arn != null
+    error_message = "workload.lambda_function_arn is required when workload.type = \"lambda\"."
+  }
+
+  validation {
+    condition     = var.workload.lambda_function_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$", var.workload.lambda_function_arn))
+    error_message = "workload.lambda_function_arn must be a Lambda function ARN such as arn:aws:lambda:us-east-1:123456789012:function:my-job."
+  }
+
+  # --- ecs_task
+
+  validation {
+    condition     = var.workload.type != "ecs_task" || try(var.workload.ecs.cluster_arn, null) != null
+    error_message = "workload.ecs.cluster_arn is required when workload.type = \"ecs_task\"."
+  }
+
+  validation {
+    condition     = var.workload.type != "ecs_task" || try(var.workload.ecs.task_definition_arn, null) != null
+    error_message = "workload.ecs.task_definition_arn is required when workload.type = \"ecs_task\"."
+  }
+
+  validation {
+    condition     = try(var.workload.ecs.cluster_arn, null) == null || can(regex("^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9_-]{1,255}$", var.workload.ecs.cluster_arn))
+    error_message = "workload.ecs.cluster_arn must be an ECS cluster ARN such as arn:aws:ecs:us-east-1:123456789012:cluster/jobs."
+  }
+
+  validation {
+    condition     = try(var.workload.ecs.task_definition_arn, null) == null || can(regex("^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task-definition/[A-Za-z0-9_-]{1,255}:[0-9]+$", var.workload.ecs.task_definition_arn))
+    error_message = "workload.ecs.task_definition_arn must be a task definition ARN with its revision, such as arn:aws:ecs:us-east-1:123456789012:task-definition/job:3."
+  }
+
+  validation {
+    condition     = alltrue([for id in try(var.workload.ecs.subnet_ids, []) : can(regex("^subnet-[0-9a-f]{8,17}$", id))]) && length(try(var.workload.ecs.subnet_ids, [])) <= 16
+    error_message = "workload.ecs.subnet_ids must list at most 16 subnet IDs such as subnet-0123456789abcdef0."
+  }
+
+  validation {
+    condition     = alltrue([for id in try(var.workload.ecs.security_group_ids, []) : can(regex("^sg-[0-9a-f]{8,17}$", id))]) && length(try(var.workload.ecs.security_group_ids, [])) <= 5
+    error_message = "workload.ecs.security_group_ids must list at most 5 security group IDs such as sg-0123456789abcdef0."
+  }
+
+  validation {
+    condition     = try(var.workload.ecs.container_name, null) == null || can(regex("^[A-Za-z0-9_-]{1,255}$", var.workload.ecs.container_name))
+    error_message = "workload.ecs.container_name must be a container name of the task definition: 1-255 letters, digits, hyphens and underscores."
+  }
+
+  validation {
+    condition     = alltrue([for arn in try(var.workload.ecs.pass_role_arns, []) : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$", arn))])
+    error_message = "Every workload.ecs.pass_role_arns entry must be an IAM role ARN such as arn:aws:iam::123456789012:role/job-task."
+  }
+
+  validation {
+    condition     = try(var.workload.ecs.platform_version, "LATEST") == "LATEST" || can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.workload.ecs.platform_version))
+    error_message = "workload.ecs.platform_version must be LATEST or a Fargate platform version such as 1.4.0."
+  }
+
+  # --- state_machine
+
+  validation {
+    condition     = var.workload.type != "state_machine" || var.workload.state_machine_arn != null
+    error_message = "workload.state_machine_arn is required when workload.type = \"state_machine\"."
+  }
+
+  validation {
+    condition     = var.workload.state_machine_arn == null || can(regex("^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_-]{1,80}$", var.workload.state_machine_arn))
+    error_message = "workload.state_machine_arn must be a state machine ARN such as arn:aws:states:us-east-1:123456789012:stateMachine:partner-sync."
+  }
+
+  # --- hold
+
+  validation {
+    condition     = var.workload.type != "hold" || var.workload.hold_seconds != null
+    error_message = "workload.hold_seconds is required when workload.type = \"hold\"."
+  }
+
+  validation {
+    condition     = var.workload.hold_seconds == null || try(var.workload.hold_seconds >= 1 && var.workload.hold_seconds <= var.workload.timeout_seconds && floor(var.workload.hold_seconds) == var.workload.hold_seconds, false)
+    error_message = "workload.hold_seconds must be a whole number from 1 to workload.timeout_seconds."
+  }
+
+  # --- fields another type would use: a likely mistake
+
+  validation {
+    condition = length(compact([
+      var.workload.type != "lambda" && var.workload.lambda_function_arn != null ? "lambda_function_arn" : "",
+      var.workload.type != "ecs_task" && var.workload.ecs != null ? "ecs" : "",
+      var.workload.type != "state_machine" && var.workload.state_machine_arn != null ? "state_machine_arn" : "",
+      var.workload.type != "hold" && var.workload.hold_seconds != null ? "hold_seconds" : "",
+    ])) == 0
+    error_message = "workload sets a field of another type: lambda_function_arn is for type lambda, ecs for ecs_task, state_machine_arn for state_machine, hold_seconds for hold."
   }
 }
 
@@ -125,7 +254,7 @@ variable "nat_ready_timeout_seconds" {
 }
 
 variable "run_timeout_seconds" {
-  description = "Seconds after which Step Functions ends a run as TIMED_OUT, whatever it is doing; the reaper then cleans up. Null: nat_ready_timeout_seconds + workload_timeout_seconds + 600. 30 to 31536000."
+  description = "Seconds after which Step Functions ends a run as TIMED_OUT, whatever it is doing; the reaper then cleans up. Null: nat_ready_timeout_seconds + workload.timeout_seconds + 600. 30 to 31536000."
   type        = number
   default     = null
 
@@ -163,6 +292,108 @@ variable "reaper_schedule_expression" {
   validation {
     condition     = can(regex("^rate\\((1 minute|([1-9]|[1-5][0-9]|60) minutes|1 hour)\\)$", var.reaper_schedule_expression))
     error_message = "reaper_schedule_expression must be a rate expression from rate(1 minute) to rate(60 minutes), such as rate(5 minutes) or rate(1 hour)."
+  }
+}
+
+variable "verify_egress" {
+  description = "Before the workload starts, check from the private subnets that the internet sees the Elastic IP: a probe Lambda function in egress_probe_subnet_ids (default private_subnet_ids) asks egress_echo_url for the caller's address. On a mismatch or no connectivity the run tears down and fails with EgressCheckFailed."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "egress_echo_url" {
+  description = "http(s) URL of an IP-echo service that answers with the caller's IPv4 address, as text or as JSON with an ip or origin key. Used when verify_egress is true; it must be reachable through destination_cidr_blocks."
+  type        = string
+  default     = "https://checkip.amazonaws.com"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^https?://[^/?#\\s@]+(:[0-9]{1,5})?([/?][^\\s]*)?$", var.egress_echo_url))
+    error_message = "egress_echo_url must be an http or https URL such as https://checkip.amazonaws.com."
+  }
+}
+
+variable "egress_probe_subnet_ids" {
+  description = "Subnets of the egress probe (1-16); each must use one of the managed route tables. Default: private_subnet_ids. Required when verify_egress is true and private_subnet_ids is not set."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = length(var.egress_probe_subnet_ids) <= 16 && alltrue([for id in var.egress_probe_subnet_ids : can(regex("^subnet-[0-9a-f]{8,17}$", id))])
+    error_message = "egress_probe_subnet_ids must list at most 16 subnet IDs such as subnet-0123456789abcdef0."
+  }
+}
+
+variable "schedules" {
+  description = "EventBridge Scheduler schedules that start a run, by name (1-31 letters, digits, dots, hyphens, underscores; the run_label unless input sets one). schedule_expression: cron(...), rate(...) or at(...); schedule_expression_timezone: an IANA time zone such as Europe/Berlin; input: the run's execution input as JSON (default {\"run_label\": \"<name>\"}); enabled; flexible_time_window_minutes: start up to that many minutes late (1-1440; null: on time)."
+  type = map(object({
+    schedule_expression          = string
+    schedule_expression_timezone = optional(string, "UTC")
+    input                        = optional(string)
+    enabled                      = optional(bool, true)
+    flexible_time_window_minutes = optional(number)
+    description                  = optional(string)
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for key in keys(var.schedules) : can(regex("^[A-Za-z0-9_.-]{1,31}$", key))])
+    error_message = "Every schedules key must be 1-31 letters, digits, dots, hyphens and underscores (it names the schedule after the module's name)."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.schedules) : can(regex("^(cron\\([^)]+\\)|rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\)|at\\([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\))$", s.schedule_expression))])
+    error_message = "Every schedules schedule_expression must be cron(minutes hours day-of-month month day-of-week year), rate(N minutes|hours|days) or at(yyyy-mm-ddThh:mm:ss)."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.schedules) : can(regex("^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$", s.schedule_expression_timezone))])
+    error_message = "Every schedules schedule_expression_timezone must be an IANA time zone name such as UTC or Europe/Berlin."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.schedules) : s.flexible_time_window_minutes == null || try(s.flexible_time_window_minutes >= 1 && s.flexible_time_window_minutes <= 1440 && floor(s.flexible_time_window_minutes) == s.flexible_time_window_minutes, false)])
+    error_message = "Every schedules flexible_time_window_minutes must be a whole number from 1 to 1440, or null."
+  }
+
+  validation {
+    condition = alltrue([for s in values(var.schedules) : s.input == null || try(
+      alltrue([for key in keys(jsondecode(s.input)) : contains(["workload_input", "run_label", "hold_seconds"], key)]), false
+    )])
+    error_message = "Every schedules input must be a JSON object with only the keys a run accepts: workload_input, run_label, hold_seconds."
+  }
+}
+
+variable "event_patterns" {
+  description = "EventBridge rules that start a run, by name (1-31 letters, digits, dots, hyphens, underscores; the run_label unless input sets one). event_pattern: the rule's event pattern as JSON; event_bus_name (default: default); input: the run's execution input as JSON, constant; null: {\"run_label\": \"<name>\", \"workload_input\": <the event>} for lambda and state_machine workloads, {\"run_label\": \"<name>\"} for the others; enabled."
+  type = map(object({
+    event_pattern  = string
+    event_bus_name = optional(string, "default")
+    input          = optional(string)
+    enabled        = optional(bool, true)
+    description    = optional(string)
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for key in keys(var.event_patterns) : can(regex("^[A-Za-z0-9_.-]{1,31}$", key))])
+    error_message = "Every event_patterns key must be 1-31 letters, digits, dots, hyphens and underscores (it names the rule after the module's name)."
+  }
+
+  validation {
+    condition     = alltrue([for e in values(var.event_patterns) : try(length(keys(jsondecode(e.event_pattern))) > 0, false)])
+    error_message = "Every event_patterns event_pattern must be a non-empty JSON object, such as {\"source\": [\"aws.s3\"]}."
+  }
+
+  validation {
+    condition = alltrue([for e in values(var.event_patterns) : e.input == null || try(
+      alltrue([for key in keys(jsondecode(e.input)) : contains(["workload_input", "run_label", "hold_seconds"], key)]), false
+    )])
+    error_message = "Every event_patterns input must be a JSON object with only the keys a run accepts: workload_input, run_label, hold_seconds."
   }
 }
 

@@ -1,7 +1,9 @@
 # A whole VPC with nat-on-demand: one public subnet with an internet gateway
 # (where the NAT Gateway goes), two private subnets with their own route
 # tables, and a workload Lambda in the private subnets that reports what it
-# sees while the run holds the NAT Gateway.
+# sees while the run holds the NAT Gateway. Before the workload, a probe in
+# the private subnets checks that the internet sees the Elastic IP; a run
+# also starts whenever an object lands in the inbox bucket.
 
 data "aws_availability_zones" "available" {
   state = "available"
@@ -174,23 +176,60 @@ resource "aws_lambda_function" "workload" {
 # nat-on-demand
 ################################################################################
 
+################################################################################
+# Trigger: objects landing in a bucket
+################################################################################
+
+resource "aws_s3_bucket" "inbox" {
+  bucket_prefix = "${var.name}-inbox-"
+  force_destroy = true
+}
+
+resource "aws_s3_bucket_notification" "inbox" {
+  bucket      = aws_s3_bucket.inbox.id
+  eventbridge = true
+}
+
+################################################################################
+# nat-on-demand
+################################################################################
+
 module "nat_on_demand" {
   source = "../../"
 
-  name                    = var.name
-  public_subnet_id        = aws_subnet.public.id
-  private_route_table_ids = aws_route_table.private[*].id
-  workload_lambda_arn     = aws_lambda_function.workload.arn
-  poll_interval_seconds   = var.poll_interval_seconds
+  name             = var.name
+  public_subnet_id = aws_subnet.public.id
+  # Resolved to their route tables (here one each) at plan time.
+  private_subnet_ids    = aws_subnet.private[*].id
+  poll_interval_seconds = var.poll_interval_seconds
 
-  workload_timeout_seconds  = var.workload_timeout_seconds
+  workload = {
+    type                = "lambda"
+    lambda_function_arn = aws_lambda_function.workload.arn
+    timeout_seconds     = var.workload_timeout_seconds
+  }
+
   nat_ready_timeout_seconds = var.nat_ready_timeout_seconds
   run_timeout_seconds       = var.run_timeout_seconds
   idle_grace_seconds        = var.idle_grace_seconds
 
-  # The public route table must route to the internet gateway before the
-  # first NAT Gateway is created.
-  depends_on = [aws_route_table_association.public]
+  verify_egress   = true
+  egress_echo_url = var.egress_echo_url
+
+  event_patterns = {
+    inbox = {
+      description = "An object landed in the inbox bucket: fetch what it points at"
+      event_pattern = jsonencode({
+        source        = ["aws.s3"]
+        "detail-type" = ["Object Created"]
+        detail        = { bucket = { name = [aws_s3_bucket.inbox.id] } }
+      })
+    }
+  }
+
+  # The public route table must route to the internet gateway, and the
+  # private subnets use their own tables, before the module reads them.
+  depends_on = [aws_route_table_association.public, aws_route_table_association.private]
 
   tags = { Example = "complete" }
 }

@@ -33,6 +33,31 @@ output "nat_gateway_tag" {
   value       = module.nat_on_demand.nat_gateway_tag
 }
 
+output "route_tables" {
+  description = "The route tables the private subnets resolved to, and whether each is the VPC's main table."
+  value       = module.nat_on_demand.route_tables
+}
+
+output "egress_probe_function_name" {
+  description = "The probe that checks, before the workload, that the internet sees egress_public_ip."
+  value       = module.nat_on_demand.egress_probe_function_name
+}
+
+output "inbox_bucket" {
+  description = "An object landing here starts a run."
+  value       = aws_s3_bucket.inbox.id
+}
+
+output "event_rule_arns" {
+  description = "EventBridge rules that start runs."
+  value       = module.nat_on_demand.event_rule_arns
+}
+
+output "events_role_arn" {
+  description = "Role the event rules start runs with."
+  value       = module.nat_on_demand.events_role_arn
+}
+
 output "controller_function_name" {
   description = "The Lambda function that runs every step of a run."
   value       = module.nat_on_demand.controller_function_name

@@ -16,6 +16,12 @@ variable "poll_interval_seconds" {
   default     = 10
 }
 
+variable "egress_echo_url" {
+  description = "IP-echo service the egress probe asks which address it sees (must answer with the caller's IP)."
+  type        = string
+  default     = "https://checkip.amazonaws.com"
+}
+
 variable "workload_timeout_seconds" {
   description = "Seconds a run waits for the workload before failing it."
   type        = number

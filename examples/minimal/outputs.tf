@@ -7,3 +7,8 @@ output "state_machine_arn" {
   description = "Start a run: aws stepfunctions start-execution --state-machine-arn <this>."
   value       = module.nat_on_demand.state_machine_arn
 }
+
+output "route_tables" {
+  description = "The route tables the private subnets resolved to, and whether each is the VPC's main table."
+  value       = module.nat_on_demand.route_tables
+}

@@ -15,8 +15,8 @@ variable "public_subnet_id" {
   type        = string
 }
 
-variable "private_route_table_ids" {
-  description = "Existing private route tables to route through the NAT Gateway during a run."
+variable "private_subnet_ids" {
+  description = "Existing private subnets whose traffic a run routes through the NAT Gateway."
   type        = list(string)
 }
 

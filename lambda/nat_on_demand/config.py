@@ -48,6 +48,12 @@ class Config:
     controller_timeout_seconds: int = 60
     # The state machine whose executions hold the lease (the reaper asks it).
     state_machine_arn: str | None = None
+    # What the state machine runs between AttachRoutes and Release (see workloads.py).
+    workload_type: str = "lambda"
+    # Default length of a `hold` window; a run may ask for less or more, up to the timeout.
+    hold_seconds: int | None = None
+    # The container of an `ecs_task` workload that a run's command/environment override.
+    ecs_container_name: str | None = None
 
     @property
     def lease_id(self) -> str:
@@ -78,6 +84,27 @@ class Config:
                 env, "CONTROLLER_TIMEOUT_SECONDS", default=60
             ),
             state_machine_arn=_raw(env, "STATE_MACHINE_ARN", required=False),
+            workload_type=_raw(env, "WORKLOAD_TYPE", required=False) or "lambda",
+            hold_seconds=_optional_positive_int(env, "HOLD_SECONDS"),
+            ecs_container_name=_raw(env, "ECS_CONTAINER_NAME", required=False),
+        )
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """The egress probe: which URL answers with the caller's IP, and which IP to expect."""
+
+    echo_url: str
+    expected_ip: str
+    timeout_seconds: float = 5.0
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> ProbeConfig:
+        env = os.environ if environ is None else environ
+        return cls(
+            echo_url=_text(env, "ECHO_URL"),
+            expected_ip=_text(env, "EXPECTED_IP"),
+            timeout_seconds=float(_optional_positive_int(env, "ECHO_TIMEOUT_SECONDS") or 5),
         )
 
 
@@ -128,6 +155,12 @@ def _string_map(env: Mapping[str, str], name: str, *, required: bool) -> dict[st
     ):
         raise ConfigurationError(f"{PREFIX}{name} must be a JSON object of strings")
     return value
+
+
+def _optional_positive_int(env: Mapping[str, str], name: str) -> int | None:
+    if _raw(env, name, required=False) is None:
+        return None
+    return _positive_int(env, name)
 
 
 def _non_negative_int(env: Mapping[str, str], name: str, *, default: int) -> int:

@@ -57,3 +57,11 @@ class TransientAwsError(NatOnDemandError):
 
 class AwsError(NatOnDemandError):
     """AWS refused a call in a way retrying will not fix (permissions, bad ids, quotas)."""
+
+
+class WorkloadFailed(NatOnDemandError):
+    """The workload ran and failed: an ECS task exited non-zero, a nested execution failed."""
+
+
+class EgressCheckFailed(NatOnDemandError):
+    """The egress probe could not reach the echo service, or the internet saw another IP."""

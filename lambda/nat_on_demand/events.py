@@ -18,13 +18,20 @@ NAT_GATEWAY_ID = r"^nat-[0-9a-f]{8,17}$"
 
 _EXECUTION_ARN_PROPERTY = {"type": "string", "pattern": EXECUTION_ARN}
 
+# The longest a `hold` window may be asked for; the module's workload timeout
+# bounds it further (checked in workloads.run_settings).
+MAX_HOLD_SECONDS = 86400
+
 # What a run accepts as its execution input (StartExecution, schedules, rules).
 RUN_INPUT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        # Passed unchanged as the workload's own input.
+        # The workload's own input; its shape depends on the workload type
+        # (workloads.run_settings checks it).
         "workload_input": {},
+        # Length of a `hold` window for this run, overriding workload.hold_seconds.
+        "hold_seconds": {"type": "integer", "minimum": 1, "maximum": MAX_HOLD_SECONDS},
         # A free-form name for logs and the lease, e.g. "nightly-sync".
         "run_label": {
             "type": "string",
@@ -35,7 +42,7 @@ RUN_INPUT_SCHEMA: dict[str, Any] = {
     },
 }
 
-ACTIONS = ("acquire", "poll", "attach_routes", "release")
+ACTIONS = ("acquire", "poll", "attach_routes", "check_workload", "release")
 
 _ACTION_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -78,6 +85,17 @@ CONTROLLER_SCHEMAS: dict[str, dict[str, Any]] = {
             "nat_gateway_id": {"type": "string", "pattern": NAT_GATEWAY_ID},
         },
     },
+    "check_workload": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["action", "execution_arn", "workload"],
+        "properties": {
+            "action": {"const": "check_workload"},
+            "execution_arn": _EXECUTION_ARN_PROPERTY,
+            # {"task": <ecs:runTask.sync output>} or the {"Error", "Cause"} of a Catch.
+            "workload": {"type": "object"},
+        },
+    },
     "release": {
         "type": "object",
         "additionalProperties": False,
@@ -86,6 +104,18 @@ CONTROLLER_SCHEMAS: dict[str, dict[str, Any]] = {
             "action": {"const": "release"},
             "execution_arn": _EXECUTION_ARN_PROPERTY,
         },
+    },
+}
+
+
+# What the state machine sends the egress probe.
+PROBE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["execution_arn", "nat_gateway_id"],
+    "properties": {
+        "execution_arn": _EXECUTION_ARN_PROPERTY,
+        "nat_gateway_id": {"type": "string", "pattern": NAT_GATEWAY_ID},
     },
 }
 
@@ -107,6 +137,25 @@ def parse_controller_event(event: Any) -> dict[str, Any]:
         return dict(validate(event=event, schema=CONTROLLER_SCHEMAS[action]))
     except SchemaValidationError as error:
         raise InvalidEvent(_describe(error, "controller event")) from error
+
+
+def parse_probe_event(event: Any) -> dict[str, Any]:
+    """The probe's event if well formed; InvalidEvent naming the field if not."""
+    try:
+        return dict(validate(event=event, schema=PROBE_SCHEMA))
+    except SchemaValidationError as error:
+        raise InvalidEvent(_describe(error, "probe event")) from error
+
+
+def check_run_input_part(value: Any, schema: dict[str, Any], subject: str) -> None:
+    """InvalidRunInput naming the field when `value` (part of a run's input) breaks `schema`.
+
+    `subject` names the part, e.g. "execution input: workload_input".
+    """
+    try:
+        validate(event=value, schema=schema)
+    except SchemaValidationError as error:
+        raise InvalidRunInput(_describe(error, subject)) from error
 
 
 def parse_run_input(execution_input: Any) -> dict[str, Any]:

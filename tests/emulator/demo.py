@@ -14,11 +14,14 @@ import time
 from typing import Any
 
 from emulator import settings
+from emulator.echo import EchoServer
 from emulator.server import LocalAws
 from emulator.terraform import EXAMPLES_DIR, Terraform
 from emulator.timeline import Event, Watcher
 
 _RUN_INPUT = {"run_label": "make-demo", "workload_input": {"job": "nightly-partner-sync"}}
+# examples/complete's egress probe (its default name), which the local echo service answers.
+_PROBE_FUNCTION = "nat-on-demand-complete-egress-probe"
 
 
 def _say(text: str = "") -> None:
@@ -58,8 +61,9 @@ def run(pending_seconds: float, deleting_seconds: float, poll_seconds: int) -> i
     settings.timings.nat_deleting_seconds = deleting_seconds
     checks: list[tuple[str, bool]] = []
 
-    with LocalAws() as aws:
+    with LocalAws() as aws, EchoServer(aws, _PROBE_FUNCTION) as echo:
         _say(f"Local AWS listening on {aws.endpoint_url} (moto server with the emulator's fixes)")
+        _say(f"IP-echo service for the egress probe at {echo.url} (stands in for checkip)")
         _say(
             f"Simulated AWS timings: NAT Gateway pending {pending_seconds:g} s "
             f"(AWS: 85-125 s), deleting {deleting_seconds:g} s (AWS: 40-80 s)"
@@ -67,7 +71,7 @@ def run(pending_seconds: float, deleting_seconds: float, poll_seconds: int) -> i
         terraform = Terraform(
             EXAMPLES_DIR / "complete", name="demo-complete", extra_env=aws.environment()
         )
-        variables = {"poll_interval_seconds": poll_seconds}
+        variables = {"poll_interval_seconds": poll_seconds, "egress_echo_url": echo.url}
         _say("\n== terraform init + apply examples/complete")
         started = time.monotonic()
         terraform.init()
@@ -118,6 +122,10 @@ def run(pending_seconds: float, deleting_seconds: float, poll_seconds: int) -> i
             deleting = watcher.first_nat("deleting")
             checks += [
                 ("run SUCCEEDED", result["status"] == "SUCCEEDED"),
+                (
+                    "the egress probe saw the Elastic IP before the workload ran",
+                    (output.get("egress") or {}).get("seen_ip") == outputs["egress_public_ip"],
+                ),
                 (
                     "NAT Gateway available before the first route was added",
                     nat_available is not None

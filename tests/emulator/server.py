@@ -16,7 +16,16 @@ import boto3
 from moto.core.config import default_user_config
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-from emulator import dispatch, ec2, events, faults, lambda_runtime, stepfunctions
+from emulator import (
+    dispatch,
+    ec2,
+    ecs,
+    events,
+    faults,
+    lambda_runtime,
+    stepfunctions,
+    stepfunctions_sync,
+)
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
@@ -31,6 +40,8 @@ def install_fidelity_patches() -> None:
     ec2.install()
     stepfunctions.install()
     events.install()
+    ecs.install()
+    stepfunctions_sync.install()
     faults.install()
     # Step Functions executions run their ASL instead of returning at once.
     default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True

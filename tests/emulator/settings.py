@@ -22,6 +22,12 @@ class Timings:
     nat_deleting_seconds: float = 1.0
     # AWS: a deleted NAT Gateway stays visible to Describe for about an hour.
     nat_deleted_listed_seconds: float = 3600.0
+    # AWS: a Fargate task provisions and pulls its image for ~30-60 s.
+    ecs_start_seconds: float = 1.0
+    # How long a container runs when its command does not say (see emulator.ecs).
+    ecs_task_seconds: float = 2.0
+    # AWS: a stopped Fargate task deprovisions (releases its interface) for ~30 s.
+    ecs_stop_seconds: float = 0.5
 
 
 class Clock:

@@ -73,8 +73,9 @@ class Terraform:
         self.run("init", "-input=false", "-no-color", "-backend=false")
         self.run("validate", "-no-color")
 
-    def apply(self, variables: Mapping[str, Any] | None = None) -> None:
-        self.run(*self._command("apply", variables), "-auto-approve")
+    def apply(self, variables: Mapping[str, Any] | None = None) -> str:
+        """Apply; what terraform printed (the plan it applied, then the outputs)."""
+        return self.run(*self._command("apply", variables), "-auto-approve").stdout
 
     def destroy(self, variables: Mapping[str, Any] | None = None) -> None:
         self.run(*self._command("destroy", variables), "-auto-approve")

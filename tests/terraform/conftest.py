@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from dataclasses import dataclass
 from typing import Any
@@ -10,23 +11,32 @@ from typing import Any
 import pytest
 
 from emulator.server import LocalAws
+from emulator.stepfunctions import definition_diagnostics
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "/tests/terraform/" in item.path.as_posix():
             item.add_marker(pytest.mark.terraform)
-            # One worker: the stacks live in that worker's local AWS.
-            item.add_marker(pytest.mark.xdist_group("terraform"))
+            # A test's stacks live in its worker's local AWS; a slow example
+            # gets a group of its own so that xdist can run it beside others.
+            if item.get_closest_marker("xdist_group") is None:
+                item.add_marker(pytest.mark.xdist_group("terraform"))
 
 
 @dataclass(frozen=True)
 class ExistingVpc:
-    """What a user of examples/minimal already has: a VPC, subnets, a workload function."""
+    """What a user of the examples already has: a VPC, subnets, a workload function.
+
+    Private subnets 0 and 1 share a route table of their own (explicitly
+    associated); subnet 2 has no association and so uses the VPC's main table.
+    """
 
     vpc_id: str
     public_subnet_id: str
+    private_subnet_ids: list[str]
     private_route_table_ids: list[str]
+    main_route_table_id: str
     workload_lambda_arn: str
 
 
@@ -43,7 +53,22 @@ def create_existing_vpc(aws: LocalAws, name: str) -> ExistingVpc:
     igw_id = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
     ec2.attach_internet_gateway(InternetGatewayId=igw_id, VpcId=vpc_id)
     public = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.40.0.0/24")["Subnet"]["SubnetId"]
+    public_table = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=public_table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw_id)
+    ec2.associate_route_table(RouteTableId=public_table, SubnetId=public)
+    private = [
+        ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"10.40.{i}.0/24")["Subnet"]["SubnetId"]
+        for i in (1, 2, 3)
+    ]
     tables = [ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"] for _ in "ab"]
+    for subnet in private[:2]:
+        ec2.associate_route_table(RouteTableId=tables[0], SubnetId=subnet)
+    main_table = ec2.describe_route_tables(
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc_id]},
+            {"Name": "association.main", "Values": ["true"]},
+        ]
+    )["RouteTables"][0]["RouteTableId"]
     role = aws.client("iam").create_role(
         RoleName=f"{name}-job",
         AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
@@ -56,7 +81,7 @@ def create_existing_vpc(aws: LocalAws, name: str) -> ExistingVpc:
         Handler="job.handler",
         Code={"ZipFile": _workload_zip()},
     )["FunctionArn"]
-    return ExistingVpc(vpc_id, public, tables, function)
+    return ExistingVpc(vpc_id, public, private, tables, main_table, function)
 
 
 def inventory(aws: LocalAws, prefix: str) -> dict[str, Any]:
@@ -80,3 +105,26 @@ def inventory(aws: LocalAws, prefix: str) -> dict[str, Any]:
         "eip": sorted(a["AllocationId"] for a in addresses),
         "nat": sorted(n["NatGatewayId"] for n in live_nats),
     }
+
+
+def deployed_states(aws: LocalAws, state_machine_arn: str) -> dict[str, Any]:
+    """The deployed definition's states, after checking the rules every definition keeps.
+
+    Valid for AWS's validator; every Task has a timeout, a Retry, and a Catch
+    of States.ALL that leads to ReleaseAfterError (ReleaseAfterError's own
+    leads to RunFailed): no error can skip the teardown.
+    """
+    definition = aws.client("stepfunctions").describe_state_machine(
+        stateMachineArn=state_machine_arn
+    )["definition"]
+    assert definition_diagnostics(definition) == []
+    states: dict[str, Any] = json.loads(definition)["States"]
+    for name, state in states.items():
+        if state["Type"] != "Task":
+            continue
+        assert "TimeoutSeconds" in state or "TimeoutSecondsPath" in state, name
+        assert state.get("Retry"), name
+        catch_all = [c for c in state.get("Catch", []) if "States.ALL" in c["ErrorEquals"]]
+        expected = "RunFailed" if name == "ReleaseAfterError" else "ReleaseAfterError"
+        assert [c["Next"] for c in catch_all] == [expected], name
+    return states

@@ -11,7 +11,7 @@ import pytest
 
 from emulator import settings
 from nat_on_demand import config as configuration
-from nat_on_demand.errors import InvalidEvent, InvalidRunInput
+from nat_on_demand.errors import InvalidEvent, InvalidRunInput, WorkloadFailed
 from nat_on_demand.handlers import controller
 from unit.conftest import PENDING_SECONDS, Network
 
@@ -121,3 +121,44 @@ def test_bad_event_is_rejected_before_reading_configuration(monkeypatch: pytest.
 
     with pytest.raises(InvalidEvent, match="nat_gateway_id"):
         invoke({"action": "attach_routes", "execution_arn": ARN, "nat_gateway_id": "nope"})
+
+
+def test_a_hold_run_gets_its_window_from_the_input_or_the_module(
+    environment: Network, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv(configuration.PREFIX + "WORKLOAD_TYPE", "hold")
+    monkeypatch.setenv(configuration.PREFIX + "HOLD_SECONDS", "1800")
+    configuration.load.cache_clear()
+
+    acquired = invoke(
+        {"action": "acquire", "execution_arn": ARN, "execution_input": {"hold_seconds": 30}}
+    )
+
+    assert acquired["run"]["hold_seconds"] == 30
+    invoke({"action": "release", "execution_arn": ARN})
+
+
+def test_input_that_does_not_fit_the_workload_type_creates_nothing(environment: Network):
+    with pytest.raises(InvalidRunInput, match="hold_seconds applies only to workload type hold"):
+        invoke({"action": "acquire", "execution_arn": ARN, "execution_input": {"hold_seconds": 30}})
+
+    assert environment.ec2.describe_nat_gateways()["NatGateways"] == []
+
+
+def test_check_workload_reports_a_failed_ecs_task_as_workload_failed(
+    environment: Network, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv(configuration.PREFIX + "WORKLOAD_TYPE", "ecs_task")
+    configuration.load.cache_clear()
+    task = {
+        "TaskArn": "arn:aws:ecs:us-east-1:123456789012:task/jobs/abc",
+        "StopCode": "EssentialContainerExited",
+        "Containers": [{"Name": "job", "ExitCode": 2}],
+    }
+
+    with pytest.raises(WorkloadFailed, match="container job exited with code 2"):
+        invoke({"action": "check_workload", "execution_arn": ARN, "workload": {"task": task}})
+
+    task["Containers"] = [{"Name": "job", "ExitCode": 0}]
+    outcome = invoke({"action": "check_workload", "execution_arn": ARN, "workload": {"task": task}})
+    assert outcome["exit_codes"] == {"job": 0}

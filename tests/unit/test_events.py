@@ -26,6 +26,8 @@ ARN = "arn:aws:states:us-east-1:123456789012:execution:nat:run-1"
             "deadline",
         ),
         ({"action": "release", "execution_arn": ARN, "extra": 1}, "extra"),
+        ({"action": "check_workload", "execution_arn": ARN}, "workload"),
+        ({"action": "check_workload", "execution_arn": ARN, "workload": []}, "workload"),
         ("release", "object"),
     ],
 )
@@ -47,6 +49,7 @@ def test_valid_controller_events_pass():
             "nat_gateway_id": "nat-0a1b2c3d4e5f60718",
         },
         {"action": "release", "execution_arn": ARN},
+        {"action": "check_workload", "execution_arn": ARN, "workload": {"task": {}}},
     ):
         assert events.parse_controller_event(event) == event
 
@@ -60,6 +63,9 @@ def test_valid_controller_events_pass():
         ({"run_label": ""}, "run_label"),
         ({"run_label": "x" * 81}, "run_label"),
         ({"run_label": "semi;colon"}, "run_label"),
+        ({"hold_seconds": 0}, "hold_seconds"),
+        ({"hold_seconds": 86401}, "hold_seconds"),
+        ({"hold_seconds": 1.5}, "hold_seconds"),
     ],
 )
 def test_run_input_errors_name_the_field(run_input: object, field: str):
@@ -76,3 +82,10 @@ def test_run_input_defaults_workload_input_to_an_empty_object():
         "workload_input": [1, 2],
         "run_label": "nightly sync",
     }
+
+
+def test_probe_events_name_the_bad_field():
+    with pytest.raises(InvalidEvent, match="nat_gateway_id"):
+        events.parse_probe_event({"execution_arn": ARN, "nat_gateway_id": "igw-1"})
+    good = {"execution_arn": ARN, "nat_gateway_id": "nat-0a1b2c3d4e5f60718"}
+    assert events.parse_probe_event(good) == good

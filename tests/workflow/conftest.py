@@ -11,17 +11,38 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from emulator.echo import EchoServer
 from emulator.server import LocalAws
+
+# examples/complete's default name, and so its egress probe's.
+PROBE_FUNCTION = "nat-on-demand-complete-egress-probe"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _local_aws_first(local_aws: LocalAws) -> None:
-    """Start the local AWS before pytest-terraform applies the stack (autouse runs first)."""
+def echo(local_aws: LocalAws) -> Iterator[EchoServer]:
+    """The local AWS and its IP-echo service, started before pytest-terraform applies the stack.
+
+    (autouse session fixtures run first; pytest-terraform reads TF_VAR_* from
+    this process's environment.)
+    """
+    with EchoServer(local_aws, PROBE_FUNCTION) as server:
+        os.environ["TF_VAR_egress_echo_url"] = server.url_for(PROBE_FUNCTION)  # noqa: SIM112
+        yield server
+        os.environ.pop("TF_VAR_egress_echo_url", None)
+
+
+@pytest.fixture
+def follow_routes(echo: EchoServer) -> Iterator[EchoServer]:
+    """The echo service as the routes make it; hooks a test sets are undone after it."""
+    echo.follow_routes()
+    yield echo
+    echo.follow_routes()
 
 
 @dataclass
@@ -78,6 +99,16 @@ class Stack:
 def stack(complete: Any, local_aws: LocalAws) -> Stack:
     outputs = {name: value["value"] for name, value in complete.outputs.items()}
     return Stack(local_aws, outputs)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # The complete stack is one fixture for every test module here, declared
+    # once in workflow.stack: pytest-terraform makes one stack per module that
+    # holds the fixture, so test modules must not import it themselves. Its
+    # factory needs pytest-terraform configured, hence here and not earlier.
+    if not session.config.pluginmanager.has_plugin("workflow.stack"):
+        session.config.pluginmanager.import_plugin("workflow.stack")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

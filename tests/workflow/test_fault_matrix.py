@@ -24,6 +24,7 @@ import pytest
 
 from emulator import ec2 as ec2_fidelity
 from emulator import faults, settings
+from emulator.echo import EchoServer
 from emulator.server import LocalAws
 from emulator.terraform import EXAMPLES_DIR, Terraform
 
@@ -570,13 +571,15 @@ def _problems_now(stack: FaultStack, before: list[dict[str, Any]]) -> list[str]:
 # Session-scoped: a worker may run other groups' tests between scenarios, and
 # a module-scoped stack would then be destroyed and applied again.
 @pytest.fixture(scope="session")
-def stack(local_aws: LocalAws) -> Iterator[FaultStack]:
+def stack(local_aws: LocalAws, echo: EchoServer) -> Iterator[FaultStack]:
     terraform = Terraform(
         EXAMPLES_DIR / "complete", name="fault-matrix", extra_env=local_aws.environment()
     )
     terraform.init()
-    terraform.apply(VARIABLES)
-    fault_stack = FaultStack(local_aws, terraform, terraform.output())
+    # The local IP-echo service answers this stack's egress probe by name.
+    variables = {**VARIABLES, "egress_echo_url": echo.url_for(f"{NAME}-egress-probe")}
+    terraform.apply(variables)
+    fault_stack = FaultStack(local_aws, terraform, terraform.output(), variables)
     yield fault_stack
     # AWS refuses to release the Elastic IP while a NAT Gateway uses it: let
     # the reaper end anything a failed scenario left, then destroy.

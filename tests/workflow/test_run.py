@@ -6,7 +6,6 @@ import json
 
 from emulator.timeline import Watcher
 from workflow.conftest import Stack
-from workflow.stack import complete  # noqa: F401  (the applied example, a fixture)
 
 
 def test_successful_run_routes_only_while_the_workload_runs(stack: Stack):
@@ -85,3 +84,14 @@ def test_input_that_is_not_an_object_fails_with_a_clear_error(stack: Stack):
     assert result["status"] == "FAILED"
     assert result["error"] == "InvalidRunInput"
     assert "object" in result["cause"]
+
+
+def test_input_for_another_workload_type_fails_before_anything_is_created(stack: Stack):
+    nat_gateways_before = stack.nat_gateways()
+
+    result = stack.wait(stack.start({"hold_seconds": 60}))
+
+    assert result["status"] == "FAILED"
+    assert result["error"] == "InvalidRunInput"
+    assert "hold_seconds applies only to workload type hold" in result["cause"]
+    assert stack.nat_gateways() == nat_gateways_before

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Tracer
 
 from nat_on_demand import config as configuration
-from nat_on_demand import events, steps
+from nat_on_demand import events, steps, workloads
 from nat_on_demand.config import Config
+from nat_on_demand.errors import WorkloadFailed
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -39,11 +40,13 @@ def _acquire(config: Config, request: dict[str, Any]) -> dict[str, Any]:
     run_input = events.parse_run_input(request["execution_input"])
     if "run_label" in run_input:
         logger.append_keys(run_label=run_input["run_label"])
+    workload_settings = workloads.run_settings(config, run_input)
     deadline = time.time() + config.ready_timeout_seconds
     status = steps.acquire(config, request["execution_arn"])
     return {
         "run": {
             **run_input,
+            **workload_settings,
             "poll_interval_seconds": config.poll_interval_seconds,
             "workload_timeout_seconds": config.workload_timeout_seconds,
         },
@@ -66,6 +69,16 @@ def _attach_routes(config: Config, request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _check_workload(config: Config, request: dict[str, Any]) -> dict[str, Any]:
+    try:
+        outcome = workloads.check(config.workload_type, request["workload"])
+    except WorkloadFailed as failed:
+        logger.error("Workload failed", extra={"reason": str(failed)})
+        raise
+    logger.info("Workload succeeded", extra={"outcome": outcome})
+    return outcome
+
+
 def _release(config: Config, request: dict[str, Any]) -> dict[str, Any]:
     return steps.release(config, request["execution_arn"]).as_dict()
 
@@ -74,5 +87,6 @@ _ACTIONS = {
     "acquire": _acquire,
     "poll": _poll,
     "attach_routes": _attach_routes,
+    "check_workload": _check_workload,
     "release": _release,
 }
