@@ -103,6 +103,8 @@ CONTROLLER_SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {
             "action": {"const": "release"},
             "execution_arn": _EXECUTION_ARN_PROPERTY,
+            # The error that ended the run, when releasing after one (for metrics).
+            "error": {"type": "string", "minLength": 1, "maxLength": 256},
         },
     },
 }

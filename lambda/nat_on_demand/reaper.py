@@ -44,6 +44,8 @@ class Sweep:
     torn_down: list[str] = field(default_factory=list)
     routes_deleted: list[routes.RouteChange] = field(default_factory=list)
     broken_locks: list[str] = field(default_factory=list)
+    # Seconds since the longest-unheld live NAT Gateway was last held (or created).
+    unheld_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +53,7 @@ class Sweep:
             "torn_down_nat_gateway_ids": self.torn_down,
             "routes_deleted": [change.as_dict() for change in self.routes_deleted],
             "broken_locks": self.broken_locks,
+            "unheld_seconds": self.unheld_seconds,
         }
 
     @property
@@ -71,6 +74,7 @@ def reap(config: Config, execution_status: ExecutionStatus, name: str) -> Sweep:
     _retire_unused(config, table, lease, name, sweep)
     _tear_down_orphans(config, table.get(), sweep)
     _delete_dead_routes(config, table, name, sweep)
+    sweep.unheld_seconds = _unheld_seconds(config, table.get())
     return sweep
 
 
@@ -122,7 +126,7 @@ def _retire_unused(
         logger.warning("NAT Gateway had no holder", extra={"nat_gateway_id": nat_id})
     else:
         return
-    sweep.routes_deleted.extend(steps.teardown(config, nat_id, lease.nat_history))
+    sweep.routes_deleted.extend(steps.teardown(config, nat_id, lease.nat_history).route_changes)
     sweep.torn_down.append(nat_id)
 
 
@@ -135,7 +139,8 @@ def _tear_down_orphans(config: Config, lease: Lease, sweep: Sweep) -> None:
         if candidate.id in known or (candidate.created_at or 0) > cutoff:
             continue
         logger.warning("Tearing down orphaned NAT Gateway", extra={"nat_gateway_id": candidate.id})
-        sweep.routes_deleted.extend(steps.teardown(config, candidate.id, lease.nat_history))
+        done = steps.teardown(config, candidate.id, lease.nat_history)
+        sweep.routes_deleted.extend(done.route_changes)
         sweep.torn_down.append(candidate.id)
 
 
@@ -160,3 +165,16 @@ def _delete_dead_routes(config: Config, table: LeaseTable, name: str, sweep: Swe
     for change in changes:
         logger.warning("Deleted dead route", extra=change.as_dict())
     sweep.routes_deleted.extend(changes)
+
+
+def _unheld_seconds(config: Config, lease: Lease) -> float:
+    """How long the longest-unheld live NAT Gateway of this instance has had no holder."""
+    now = time.time()
+    ages = []
+    for candidate in nat.find_owned(config, states=nat.LIVE_STATES):
+        current = candidate.id == lease.nat_gateway_id
+        if current and lease.holders:
+            continue
+        since = lease.idle_since if current and lease.idle_since else candidate.created_at
+        ages.append(now - (since if since is not None else now))
+    return round(max(ages, default=0.0), 1)

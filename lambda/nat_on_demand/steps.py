@@ -38,6 +38,8 @@ class NatStatus:
     state: str
     public_ip: str | None = None
     waiting_for: str | None = None
+    # This call created the NAT Gateway (rather than finding a live one).
+    created: bool = False
 
     @property
     def ready(self) -> bool:
@@ -106,7 +108,7 @@ def ensure_nat(config: Config, expected: str | None) -> NatStatus:
                 "NAT Gateway created",
                 extra={"nat_gateway_id": created.id, "generation": lease.generation},
             )
-            return NatStatus(created.id, created.state, created.public_ip)
+            return NatStatus(created.id, created.state, created.public_ip, created=True)
         # The generation moved on while we created: no lease points at this
         # NAT Gateway, so nobody else will delete it.
         logger.warning("Deleting unrecorded NAT Gateway", extra={"nat_gateway_id": created.id})
@@ -212,6 +214,8 @@ class Release:
     route_changes: tuple[routes.RouteChange, ...] = ()
     idle_nat_gateway_id: str | None = None
     idle_until: int | None = None
+    # Seconds the torn-down NAT Gateway existed (None when unknown or not torn down).
+    uptime_seconds: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -221,6 +225,7 @@ class Release:
             "route_changes": [c.as_dict() for c in self.route_changes],
             "idle_nat_gateway_id": self.idle_nat_gateway_id,
             "idle_until": self.idle_until,
+            "uptime_seconds": self.uptime_seconds,
         }
 
 
@@ -254,8 +259,10 @@ def release(config: Config, holder: str) -> Release:
             logger.info("Left lease as last holder", extra={"nat_gateway_id": nat_id})
             if nat_id is None:
                 return Release(True, 0)
-            changes = teardown(config, nat_id, lease.nat_history)
-            return Release(True, 0, nat_id, tuple(changes))
+            done = teardown(config, nat_id, lease.nat_history)
+            return Release(
+                True, 0, nat_id, tuple(done.route_changes), uptime_seconds=done.uptime_seconds
+            )
     # Runs kept joining and leaving under us; Step Functions retries the step.
     raise TransientAwsError("the lease kept changing while releasing; try again")
 
@@ -301,17 +308,35 @@ def _resume_release(config: Config, holder: str, lease: Lease) -> Release:
     retiring = lease.retiring_nat_gateway_id
     if retiring is None or lease.retiring_by != holder:
         return Release(False, len(lease.holders))
-    changes = teardown(config, retiring, lease.nat_history)
-    return Release(True, len(lease.holders), retiring, tuple(changes))
+    done = teardown(config, retiring, lease.nat_history)
+    return Release(
+        True,
+        len(lease.holders),
+        retiring,
+        tuple(done.route_changes),
+        uptime_seconds=done.uptime_seconds,
+    )
 
 
-def teardown(
-    config: Config, nat_gateway_id: str, owned: frozenset[str]
-) -> list[routes.RouteChange]:
+@dataclass(frozen=True)
+class Teardown:
+    route_changes: list[routes.RouteChange]
+    # How long the NAT Gateway existed, from its CreateTime (None if unknown).
+    uptime_seconds: float | None
+
+
+def teardown(config: Config, nat_gateway_id: str, owned: frozenset[str]) -> Teardown:
     """Routes first, then the NAT Gateway: never a route left pointing at a deleted NAT."""
     changes = routes.detach(config, nat_gateway_id, owned | {nat_gateway_id})
     for change in changes:
         logger.info("Route " + change.action, extra=change.as_dict())
+    found = nat.describe(nat_gateway_id)
+    uptime = None
+    if found is not None and found.created_at is not None:
+        uptime = round(time.time() - found.created_at, 1)
     nat.delete(nat_gateway_id)
-    logger.info("NAT Gateway deletion started", extra={"nat_gateway_id": nat_gateway_id})
-    return changes
+    logger.info(
+        "NAT Gateway deletion started",
+        extra={"nat_gateway_id": nat_gateway_id, "uptime_seconds": uptime},
+    )
+    return Teardown(changes, uptime)

@@ -7,6 +7,7 @@ ignored, tag filters ignored, routes never blackhole...).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -129,3 +130,28 @@ def build_network(
 @pytest.fixture
 def network(mocked_aws: None) -> Network:
     return build_network()
+
+
+@pytest.fixture
+def environment(network: Network, monkeypatch: pytest.MonkeyPatch) -> Iterator[Network]:
+    """The handlers' environment for `network`, as the Terraform module sets it."""
+    from nat_on_demand import config as configuration
+
+    c = network.config
+    values = {
+        "NAME": c.instance,
+        "PUBLIC_SUBNET_ID": c.public_subnet_id,
+        "EIP_ALLOCATION_ID": c.allocation_id,
+        "ROUTE_TABLE_IDS": json.dumps(list(c.route_table_ids)),
+        "DESTINATION_CIDR_BLOCKS": json.dumps(list(c.destination_cidr_blocks)),
+        "LEASE_TABLE": c.lease_table,
+        "NAT_READY_TIMEOUT_SECONDS": "600",
+        "POLL_INTERVAL_SECONDS": "7",
+        "WORKLOAD_TIMEOUT_SECONDS": "900",
+        "NAT_TAGS": json.dumps(dict(c.nat_tags)),
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(configuration.PREFIX + name, value)
+    configuration.load.cache_clear()
+    yield network
+    configuration.load.cache_clear()

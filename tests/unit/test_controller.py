@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import time
-from dataclasses import dataclass
 
 import pytest
 
@@ -14,44 +13,7 @@ from nat_on_demand import config as configuration
 from nat_on_demand.errors import InvalidEvent, InvalidRunInput, WorkloadFailed
 from nat_on_demand.handlers import controller
 from unit.conftest import PENDING_SECONDS, Network
-
-ARN = "arn:aws:states:us-east-1:123456789012:execution:unit:run-1"
-
-
-@dataclass
-class FakeContext:
-    function_name: str = "unit-controller"
-    function_version: str = "$LATEST"
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:unit-controller"
-    memory_limit_in_mb: int = 256
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-    log_group_name: str = "/aws/lambda/unit-controller"
-    log_stream_name: str = "stream"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
-@pytest.fixture
-def environment(network: Network, monkeypatch: pytest.MonkeyPatch) -> Network:
-    c = network.config
-    values = {
-        "NAME": c.instance,
-        "PUBLIC_SUBNET_ID": c.public_subnet_id,
-        "EIP_ALLOCATION_ID": c.allocation_id,
-        "ROUTE_TABLE_IDS": json.dumps(list(c.route_table_ids)),
-        "DESTINATION_CIDR_BLOCKS": json.dumps(list(c.destination_cidr_blocks)),
-        "LEASE_TABLE": c.lease_table,
-        "NAT_READY_TIMEOUT_SECONDS": "600",
-        "POLL_INTERVAL_SECONDS": "7",
-        "WORKLOAD_TIMEOUT_SECONDS": "900",
-        "NAT_TAGS": json.dumps(dict(c.nat_tags)),
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(configuration.PREFIX + name, value)
-    configuration.load.cache_clear()
-    yield network
-    configuration.load.cache_clear()
+from unit.lambda_calls import ARN, FakeContext, metrics_in
 
 
 def invoke(event: dict) -> dict:
@@ -162,3 +124,36 @@ def test_check_workload_reports_a_failed_ecs_task_as_workload_failed(
     task["Containers"] = [{"Name": "job", "ExitCode": 0}]
     outcome = invoke({"action": "check_workload", "execution_arn": ARN, "workload": {"task": task}})
     assert outcome["exit_codes"] == {"job": 0}
+
+
+def test_a_run_reports_creation_route_changes_and_uptime_as_metrics(
+    environment: Network, clock: settings.Clock, capsys: pytest.CaptureFixture[str]
+):
+    acquired = invoke({"action": "acquire", "execution_arn": ARN, "execution_input": {}})
+    nat_id = acquired["nat"]["nat_gateway_id"]
+    clock.advance(PENDING_SECONDS + 1)
+    invoke({"action": "attach_routes", "execution_arn": ARN, "nat_gateway_id": nat_id})
+    invoke({"action": "release", "execution_arn": ARN, "error": "WorkloadFailed"})
+
+    printed = capsys.readouterr().out
+    metrics = metrics_in(printed)
+    assert metrics["NatGatewayCreated"] == [1.0]
+    assert metrics["RoutesChanged"] == [2.0, 2.0]
+    assert len(metrics["NatGatewayUptimeSeconds"]) == 1
+    assert metrics["RunFailed"] == [1.0]
+    failed = next(json.loads(line) for line in printed.splitlines() if '"RunFailed"' in line)
+    assert (failed["ErrorType"], failed["service"]) == ("WorkloadFailed", "unit")
+
+
+def test_a_second_run_counts_as_a_reuse(
+    environment: Network, clock: settings.Clock, capsys: pytest.CaptureFixture[str]
+):
+    invoke({"action": "acquire", "execution_arn": ARN, "execution_input": {}})
+    clock.advance(PENDING_SECONDS + 1)
+    capsys.readouterr()
+
+    invoke({"action": "acquire", "execution_arn": ARN + "-2", "execution_input": {}})
+
+    metrics = metrics_in(capsys.readouterr().out)
+    assert metrics.get("NatGatewayReused") == [1.0]
+    assert "NatGatewayCreated" not in metrics

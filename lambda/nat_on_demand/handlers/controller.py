@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import single_metric
 
 from nat_on_demand import config as configuration
-from nat_on_demand import events, steps, workloads
+from nat_on_demand import events, nat, observability, routes, steps, workloads
 from nat_on_demand.config import Config
 from nat_on_demand.errors import WorkloadFailed
 
@@ -16,11 +17,12 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
-tracer = Tracer()
+metrics = observability.metrics()
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@metrics.log_metrics
+@observability.traced
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = events.parse_controller_event(event)
     config = configuration.load()
@@ -43,6 +45,10 @@ def _acquire(config: Config, request: dict[str, Any]) -> dict[str, Any]:
     workload_settings = workloads.run_settings(config, run_input)
     deadline = time.time() + config.ready_timeout_seconds
     status = steps.acquire(config, request["execution_arn"])
+    if status.created:
+        metrics.add_metric(observability.NAT_GATEWAY_CREATED, observability.COUNT, 1)
+    elif status.state in nat.LIVE_STATES:
+        metrics.add_metric(observability.NAT_GATEWAY_REUSED, observability.COUNT, 1)
     return {
         "run": {
             **run_input,
@@ -58,11 +64,15 @@ def _poll(config: Config, request: dict[str, Any]) -> dict[str, Any]:
     status = steps.poll(
         config, request["execution_arn"], request["nat_gateway_id"], request["deadline"]
     )
+    if status.created:
+        metrics.add_metric(observability.NAT_GATEWAY_CREATED, observability.COUNT, 1)
     return status.as_dict(request["deadline"])
 
 
 def _attach_routes(config: Config, request: dict[str, Any]) -> dict[str, Any]:
     changes = steps.attach_routes(config, request["execution_arn"], request["nat_gateway_id"])
+    changed = sum(1 for change in changes if change.action != routes.KEPT)
+    metrics.add_metric(observability.ROUTES_CHANGED, observability.COUNT, changed)
     return {
         "route_table_ids": list(config.route_table_ids),
         "changes": [change.as_dict() for change in changes],
@@ -80,7 +90,24 @@ def _check_workload(config: Config, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _release(config: Config, request: dict[str, Any]) -> dict[str, Any]:
-    return steps.release(config, request["execution_arn"]).as_dict()
+    result = steps.release(config, request["execution_arn"])
+    metrics.add_metric(observability.ROUTES_CHANGED, observability.COUNT, len(result.route_changes))
+    if result.uptime_seconds is not None:
+        metrics.add_metric(
+            observability.NAT_GATEWAY_UPTIME, observability.SECONDS, result.uptime_seconds
+        )
+    if "error" in request:
+        # Failures by cause: the error is a dimension of its own metric only.
+        with single_metric(
+            name=observability.RUN_FAILED,
+            unit=observability.COUNT,
+            value=1,
+            namespace=metrics.namespace,
+            default_dimensions=metrics.default_dimensions,
+        ) as failed:
+            failed.add_dimension("service", config.instance)
+            failed.add_dimension("ErrorType", request["error"])
+    return result.as_dict()
 
 
 _ACTIONS = {

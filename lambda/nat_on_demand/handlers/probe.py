@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from nat_on_demand import egress, events
+from nat_on_demand import egress, events, observability
 from nat_on_demand.config import ProbeConfig
 from nat_on_demand.errors import EgressCheckFailed
 
@@ -17,6 +17,7 @@ logger = Logger()
 
 
 @logger.inject_lambda_context(clear_state=True)
+@observability.traced
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = events.parse_probe_event(event)
     config = ProbeConfig.from_environment()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
-from nat_on_demand import aws, events, reaper
+from nat_on_demand import aws, events, observability, reaper
 from nat_on_demand import config as configuration
 from nat_on_demand.errors import ConfigurationError
 
@@ -15,11 +15,12 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
-tracer = Tracer()
+metrics = observability.metrics()
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@metrics.log_metrics
+@observability.traced
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = events.parse_reaper_event(event)
     config = configuration.load()
@@ -36,6 +37,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return execution_status(execution_arn)
 
     sweep = reaper.reap(config, status_of, name=f"reaper:{context.aws_request_id}")
+    # Every clean-up means a run did not clean up after itself; an unheld NAT
+    # Gateway is billed for nobody (an idle grace included, up to its end).
+    metrics.add_metric(observability.REAPER_CLEANUPS, observability.COUNT, sweep.cleaned_up)
+    metrics.add_metric(
+        observability.UNHELD_NAT_GATEWAY, observability.SECONDS, sweep.unheld_seconds
+    )
     if sweep.cleaned_up:
         logger.warning("Reaper cleaned up", extra=sweep.as_dict())
     else:
