@@ -12,6 +12,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 BUILD  := build
 STAMP  := $(VENV)/.installed
+CHECKOV_VENV := $(BUILD)/checkov-venv
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 # The aws provider comes from a filesystem mirror when one is here; with
 # registry access, leave TF_PLUGIN_MIRROR empty and Terraform downloads it.
@@ -27,7 +29,7 @@ TOOLS    := PYTHONPATH=$(CURDIR)/tools $(PY) -m
 EXAMPLES := $(sort $(dir $(wildcard examples/*/main.tf)))
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv package terraform-config fmt lint docs docs-check cost validate plan unit test demo bench clean
+.PHONY: help venv checkov package terraform-config fmt lint docs docs-check cost validate plan unit test demo bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -37,6 +39,15 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade 'pip>=25.1'
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --group dev
 	touch $@
+
+$(CHECKOV_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade 'pip>=25.1'
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check --group security
+	touch $@
+
+checkov: $(CHECKOV_STAMP) ## Security scan of the module and examples; a skipped check says why beside it
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
 
 venv: $(STAMP) ## Create .venv with the pinned tools (automatic for every other target)
 
@@ -51,7 +62,7 @@ fmt: $(STAMP) ## Format HCL and Python in place
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-lint: docs-check validate ## terraform fmt/validate, README tables in sync, ruff, mypy
+lint: docs-check validate checkov ## terraform fmt/validate, README tables in sync, ruff, mypy
 	terraform fmt -check -recursive .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

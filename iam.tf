@@ -149,6 +149,17 @@ data "aws_iam_policy_document" "controller" {
     actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.lease.arn]
   }
+
+  # X-Ray takes trace data for "*" only: it has no resource-level permissions.
+  dynamic "statement" {
+    for_each = var.tracing_enabled ? ["xray"] : []
+
+    content {
+      sid       = "SendTraces"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "controller" {
@@ -177,6 +188,22 @@ resource "aws_iam_role_policy_attachment" "probe_vpc_access" {
 
   role       = aws_iam_role.probe[0].name
   policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+}
+
+data "aws_iam_policy_document" "probe_tracing" {
+  statement {
+    sid       = "SendTraces"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "probe_tracing" {
+  count = var.verify_egress && var.tracing_enabled ? 1 : 0
+
+  name   = "send-traces"
+  role   = aws_iam_role.probe[0].id
+  policy = data.aws_iam_policy_document.probe_tracing.json
 }
 
 ################################################################################
@@ -313,6 +340,39 @@ data "aws_iam_policy_document" "state_machine" {
       resources = ["${local.managed_rule_arn_start}/${statement.value}"]
     }
   }
+
+  # --- logging and tracing. The log delivery actions and X-Ray take "*" only
+  # (no resource-level permissions); Step Functions uses them to deliver the
+  # execution history to the vended log group and traces to X-Ray.
+
+  dynamic "statement" {
+    for_each = var.state_machine_log_level != "OFF" ? ["logs"] : []
+
+    content {
+      sid = "DeliverLogs"
+      actions = [
+        "logs:CreateLogDelivery",
+        "logs:GetLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        "logs:DescribeLogGroups",
+      ]
+      resources = ["*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.tracing_enabled ? ["xray"] : []
+
+    content {
+      sid       = "SendTraces"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
+      resources = ["*"]
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "state_machine" {
@@ -419,6 +479,35 @@ data "aws_iam_policy_document" "reaper" {
     sid       = "AskWhetherRunsEnded"
     actions   = ["states:DescribeExecution"]
     resources = [local.execution_arns]
+  }
+
+  # Lambda sends a pass that failed for good to the dead-letter queue with the
+  # function's own role.
+  statement {
+    sid       = "SendDeadLetters"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.reaper_dead_letters.arn]
+  }
+
+  dynamic "statement" {
+    for_each = var.kms_key_arn != null ? [var.kms_key_arn] : []
+
+    content {
+      sid       = "EncryptDeadLetters"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = [statement.value]
+    }
+  }
+
+  # X-Ray takes trace data for "*" only: it has no resource-level permissions.
+  dynamic "statement" {
+    for_each = var.tracing_enabled ? ["xray"] : []
+
+    content {
+      sid       = "SendTraces"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
+    }
   }
 }
 

@@ -48,6 +48,15 @@ locals {
   state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"
   execution_arns    = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${var.name}:*"
 
+  # Logs, metrics and traces of every function (Powertools reads these).
+  powertools_environment = {
+    POWERTOOLS_SERVICE_NAME      = var.name
+    POWERTOOLS_LOG_LEVEL         = var.log_level
+    POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
+    POWERTOOLS_TRACE_DISABLED    = tostring(!var.tracing_enabled)
+  }
+  lambda_tracing_mode = var.tracing_enabled ? "Active" : "PassThrough"
+
   # What every function of this instance needs to know about it.
   function_environment = merge({
     NAT_ON_DEMAND_NAME                       = var.name
@@ -66,9 +75,8 @@ locals {
     NAT_ON_DEMAND_REAPER_INTERVAL_SECONDS    = tostring(local.reaper_interval_seconds)
     NAT_ON_DEMAND_CONTROLLER_TIMEOUT_SECONDS = tostring(local.controller_timeout_seconds)
     NAT_ON_DEMAND_STATE_MACHINE_ARN          = local.state_machine_arn
-    POWERTOOLS_SERVICE_NAME                  = var.name
-    POWERTOOLS_TRACE_DISABLED                = "true"
     },
+    local.powertools_environment,
     var.workload.hold_seconds != null ? { NAT_ON_DEMAND_HOLD_SECONDS = tostring(var.workload.hold_seconds) } : {},
     try(var.workload.ecs.container_name, null) != null ? { NAT_ON_DEMAND_ECS_CONTAINER_NAME = var.workload.ecs.container_name } : {},
   )
@@ -202,6 +210,7 @@ data "aws_route_tables" "main" {
 ################################################################################
 
 resource "aws_eip" "this" {
+  # checkov:skip=CKV2_AWS_19: The Elastic IP is attached to the NAT Gateway during runs and kept in between, so partners can allowlist one stable egress IP.
   count = var.eip_allocation_id == null ? 1 : 0
 
   domain = "vpc"
@@ -234,7 +243,8 @@ resource "aws_dynamodb_table" "lease" {
   }
 
   server_side_encryption {
-    enabled = true
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
   }
 
   tags = local.tags
@@ -256,13 +266,20 @@ data "archive_file" "lambda" {
 ################################################################################
 
 resource "aws_cloudwatch_log_group" "controller" {
+  # checkov:skip=CKV_AWS_338: Retention is an input (log_retention_days, 30 days by default); these are operational logs, not an audit trail.
   name              = "/aws/lambda/${local.controller_name}"
   retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
 
   tags = local.tags
 }
 
 resource "aws_lambda_function" "controller" {
+  # checkov:skip=CKV_AWS_173: The environment holds no secrets (resource IDs and settings); Lambda encrypts it at rest with an AWS key.
+  # checkov:skip=CKV_AWS_272: The zip is built from this module's source by archive_file at apply; there is no signing profile to check it against.
+  # checkov:skip=CKV_AWS_117: It calls the EC2 API, which a private subnet cannot reach while no NAT Gateway exists; it runs outside the VPC by design.
+  # checkov:skip=CKV_AWS_115: Overlapping runs call it at once; a concurrency limit would throttle their steps, and the lease already serialises what must be.
+  # checkov:skip=CKV_AWS_116: Step Functions invokes it synchronously, retries its errors and catches them into the teardown; nothing invokes it asynchronously.
   function_name    = local.controller_name
   description      = "nat-on-demand ${var.name}: acquire, poll, attach routes and release for each run"
   role             = aws_iam_role.controller.arn
@@ -274,6 +291,10 @@ resource "aws_lambda_function" "controller" {
   memory_size      = 256
   timeout          = local.controller_timeout_seconds
   layers           = [local.powertools_layer_arn]
+
+  tracing_config {
+    mode = local.lambda_tracing_mode
+  }
 
   environment {
     variables = local.function_environment
@@ -305,10 +326,12 @@ locals {
 }
 
 resource "aws_cloudwatch_log_group" "probe" {
+  # checkov:skip=CKV_AWS_338: Retention is an input (log_retention_days, 30 days by default); these are operational logs, not an audit trail.
   count = var.verify_egress ? 1 : 0
 
   name              = "/aws/lambda/${local.probe_name}"
   retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
 
   tags = local.tags
 }
@@ -332,6 +355,10 @@ resource "aws_security_group" "probe" {
 }
 
 resource "aws_lambda_function" "probe" {
+  # checkov:skip=CKV_AWS_173: The environment holds no secrets (resource IDs and settings); Lambda encrypts it at rest with an AWS key.
+  # checkov:skip=CKV_AWS_272: The zip is built from this module's source by archive_file at apply; there is no signing profile to check it against.
+  # checkov:skip=CKV_AWS_115: One check per run; overlapping runs each need theirs.
+  # checkov:skip=CKV_AWS_116: Step Functions invokes it synchronously and retries or catches its errors.
   count = var.verify_egress ? 1 : 0
 
   function_name    = local.probe_name
@@ -347,18 +374,21 @@ resource "aws_lambda_function" "probe" {
   timeout = 15
   layers  = [local.powertools_layer_arn]
 
+  tracing_config {
+    mode = local.lambda_tracing_mode
+  }
+
   vpc_config {
     subnet_ids         = local.probe_subnet_ids
     security_group_ids = [aws_security_group.probe[0].id]
   }
 
   environment {
-    variables = {
+    variables = merge(local.powertools_environment, {
       NAT_ON_DEMAND_ECHO_URL             = var.egress_echo_url
       NAT_ON_DEMAND_EXPECTED_IP          = local.egress_public_ip
       NAT_ON_DEMAND_ECHO_TIMEOUT_SECONDS = "5"
-      POWERTOOLS_SERVICE_NAME            = var.name
-    }
+    })
   }
 
   tags = local.tags
@@ -439,11 +469,34 @@ locals {
   }))
 }
 
+# Vended logs: Step Functions writes here through a log delivery, with the
+# resource policy CloudWatch Logs keeps for the account.
+resource "aws_cloudwatch_log_group" "state_machine" {
+  # checkov:skip=CKV_AWS_338: Retention is an input (log_retention_days, 30 days by default); these are operational logs, not an audit trail.
+  name              = "/aws/vendedlogs/states/${var.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+
+  tags = local.tags
+}
+
 resource "aws_sfn_state_machine" "this" {
+  # checkov:skip=CKV_AWS_284: X-Ray is an input (tracing_enabled), off by default for its cost and cold-start time.
+  # checkov:skip=CKV_AWS_285: Execution data holds the run's workload_input, which may be sensitive; state_machine_log_execution_data turns it on.
   name       = var.name
   role_arn   = aws_iam_role.state_machine.arn
   type       = "STANDARD"
   definition = local.definition
+
+  logging_configuration {
+    level                  = var.state_machine_log_level
+    include_execution_data = var.state_machine_log_execution_data
+    log_destination        = "${aws_cloudwatch_log_group.state_machine.arn}:*"
+  }
+
+  tracing_configuration {
+    enabled = var.tracing_enabled
+  }
 
   tags = local.tags
 
@@ -474,6 +527,7 @@ resource "aws_scheduler_schedule" "this" {
   group_name  = "default"
   description = coalesce(each.value.description, "nat-on-demand ${var.name}: start a run (${each.key})")
 
+  kms_key_arn                  = var.kms_key_arn
   schedule_expression          = each.value.schedule_expression
   schedule_expression_timezone = each.value.schedule_expression_timezone
   state                        = each.value.enabled ? "ENABLED" : "DISABLED"
@@ -534,13 +588,18 @@ resource "aws_cloudwatch_event_target" "this" {
 ################################################################################
 
 resource "aws_cloudwatch_log_group" "reaper" {
+  # checkov:skip=CKV_AWS_338: Retention is an input (log_retention_days, 30 days by default); these are operational logs, not an audit trail.
   name              = "/aws/lambda/${local.reaper_name}"
   retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
 
   tags = local.tags
 }
 
 resource "aws_lambda_function" "reaper" {
+  # checkov:skip=CKV_AWS_173: The environment holds no secrets (resource IDs and settings); Lambda encrypts it at rest with an AWS key.
+  # checkov:skip=CKV_AWS_272: The zip is built from this module's source by archive_file at apply; there is no signing profile to check it against.
+  # checkov:skip=CKV_AWS_117: It calls the EC2 API, which a private subnet cannot reach while no NAT Gateway exists; it runs outside the VPC by design.
   function_name    = local.reaper_name
   description      = "nat-on-demand ${var.name}: cleans up after runs that ended without cleanup"
   role             = aws_iam_role.reaper.arn
@@ -553,6 +612,18 @@ resource "aws_lambda_function" "reaper" {
   timeout          = 120
   layers           = [local.powertools_layer_arn]
 
+  reserved_concurrent_executions = var.reaper_reserved_concurrency
+
+  tracing_config {
+    mode = local.lambda_tracing_mode
+  }
+
+  # A pass that still fails after Lambda's two retries lands here, and its
+  # alarm fires; the next scheduled pass tries again meanwhile.
+  dead_letter_config {
+    target_arn = aws_sqs_queue.reaper_dead_letters.arn
+  }
+
   environment {
     variables = local.function_environment
   }
@@ -560,6 +631,15 @@ resource "aws_lambda_function" "reaper" {
   tags = local.tags
 
   depends_on = [aws_iam_role_policy.reaper, aws_cloudwatch_log_group.reaper]
+}
+
+resource "aws_sqs_queue" "reaper_dead_letters" {
+  name                      = "${local.reaper_name}-dead-letters"
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
+  kms_master_key_id         = var.kms_key_arn
+
+  tags = local.tags
 }
 
 # EventBridge and Scheduler invoke the reaper asynchronously: Lambda retries a
@@ -602,6 +682,7 @@ resource "aws_lambda_permission" "run_ended" {
 resource "aws_scheduler_schedule" "reaper" {
   name                = local.reaper_name
   description         = "nat-on-demand ${var.name}: sweep for NAT Gateways and routes no run holds"
+  kms_key_arn         = var.kms_key_arn
   schedule_expression = var.reaper_schedule_expression
 
   flexible_time_window {
@@ -617,4 +698,121 @@ resource "aws_scheduler_schedule" "reaper" {
       maximum_retry_attempts = 0
     }
   }
+}
+
+################################################################################
+# Alarms: the failures no run reports by itself
+################################################################################
+
+locals {
+  unheld_nat_gateway_alarm_seconds = coalesce(
+    var.unheld_nat_gateway_alarm_seconds,
+    var.idle_grace_seconds + 2 * local.reaper_interval_seconds + 300,
+  )
+}
+
+# The reaper reports, each pass, how long the longest-unheld NAT Gateway of
+# this instance has had no holder: past an idle grace, only a reaper that
+# cannot delete it lets that grow. No data means the reaper stopped reporting.
+resource "aws_cloudwatch_metric_alarm" "unheld_nat_gateway" {
+  count = var.create_alarms ? 1 : 0
+
+  alarm_name          = "${var.name}-unheld-nat-gateway"
+  alarm_description   = "nat-on-demand ${var.name}: a NAT Gateway has had no run holding it for over ${local.unheld_nat_gateway_alarm_seconds} s (it is billed for nobody), or the reaper stopped reporting. See the reaper's log group."
+  namespace           = var.metrics_namespace
+  metric_name         = "UnheldNatGatewaySeconds"
+  dimensions          = { service = var.name }
+  statistic           = "Maximum"
+  period              = local.reaper_interval_seconds
+  evaluation_periods  = 2
+  datapoints_to_alarm = 2
+  threshold           = local.unheld_nat_gateway_alarm_seconds
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "breaching"
+  alarm_actions       = var.alarm_actions
+
+  tags = local.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "runs_failed" {
+  count = var.create_alarms ? 1 : 0
+
+  alarm_name          = "${var.name}-runs-failed"
+  alarm_description   = "nat-on-demand ${var.name}: a run failed or timed out. The execution's error and cause say why; the metric RunFailed counts runs by error."
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  evaluation_periods  = 1
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+
+  metric_query {
+    id          = "ended_badly"
+    expression  = "failed + timed_out"
+    label       = "Runs failed or timed out"
+    return_data = true
+  }
+
+  metric_query {
+    id = "failed"
+
+    metric {
+      namespace   = "AWS/States"
+      metric_name = "ExecutionsFailed"
+      dimensions  = { StateMachineArn = aws_sfn_state_machine.this.arn }
+      stat        = "Sum"
+      period      = 300
+    }
+  }
+
+  metric_query {
+    id = "timed_out"
+
+    metric {
+      namespace   = "AWS/States"
+      metric_name = "ExecutionsTimedOut"
+      dimensions  = { StateMachineArn = aws_sfn_state_machine.this.arn }
+      stat        = "Sum"
+      period      = 300
+    }
+  }
+
+  tags = local.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "reaper_cleanups" {
+  count = var.create_alarms ? 1 : 0
+
+  alarm_name          = "${var.name}-reaper-cleanups"
+  alarm_description   = "nat-on-demand ${var.name}: the reaper cleaned up after a run (each clean-up means a run ended without its own: stopped, timed out, or its release failed). Its log group says what."
+  namespace           = var.metrics_namespace
+  metric_name         = "ReaperCleanups"
+  dimensions          = { service = var.name }
+  statistic           = "Sum"
+  period              = local.reaper_interval_seconds
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+
+  tags = local.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "reaper_dead_letters" {
+  count = var.create_alarms ? 1 : 0
+
+  alarm_name          = "${var.name}-reaper-dead-letters"
+  alarm_description   = "nat-on-demand ${var.name}: a reaper pass failed three times; its event waits in ${aws_sqs_queue.reaper_dead_letters.name}."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.reaper_dead_letters.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+
+  tags = local.tags
 }

@@ -127,3 +127,28 @@ output "run_ended_rule_name" {
   description = "Name of the EventBridge rule that starts the reaper when a run ends FAILED, TIMED_OUT or ABORTED."
   value       = aws_cloudwatch_event_rule.run_ended.name
 }
+
+output "state_machine_log_group_name" {
+  description = "CloudWatch log group of the state machine's execution history (level set by state_machine_log_level)."
+  value       = aws_cloudwatch_log_group.state_machine.name
+}
+
+output "reaper_dead_letter_queue_arn" {
+  description = "ARN of the SQS queue that keeps reaper passes that failed after Lambda's retries."
+  value       = aws_sqs_queue.reaper_dead_letters.arn
+}
+
+output "metrics_namespace" {
+  description = "CloudWatch namespace of the module's metrics; each has the dimension service = name."
+  value       = var.metrics_namespace
+}
+
+output "alarm_names" {
+  description = "Names of the module's CloudWatch alarms by purpose (unheld_nat_gateway, runs_failed, reaper_cleanups, reaper_dead_letters); empty when create_alarms = false."
+  value = var.create_alarms ? {
+    unheld_nat_gateway  = aws_cloudwatch_metric_alarm.unheld_nat_gateway[0].alarm_name
+    runs_failed         = aws_cloudwatch_metric_alarm.runs_failed[0].alarm_name
+    reaper_cleanups     = aws_cloudwatch_metric_alarm.reaper_cleanups[0].alarm_name
+    reaper_dead_letters = aws_cloudwatch_metric_alarm.reaper_dead_letters[0].alarm_name
+  } : {}
+}

@@ -431,3 +431,105 @@ variable "tags" {
     error_message = "Tag keys starting with nat-on-demand: are reserved: the module uses them to recognise its own NAT Gateways."
   }
 }
+
+variable "log_level" {
+  description = "Level of the functions' logs (JSON lines from Powertools): DEBUG, INFO, WARNING or ERROR."
+  type        = string
+  default     = "INFO"
+  nullable    = false
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING or ERROR."
+  }
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the module's metrics (NatGatewayCreated, NatGatewayReused, NatGatewayUptimeSeconds, RoutesChanged, RunFailed, ReaperCleanups, UnheldNatGatewaySeconds), each with the dimension service = name."
+  type        = string
+  default     = "NatOnDemand"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/#:-]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")
+    error_message = "metrics_namespace must be 1-255 letters, digits and . _ / # : -, and must not start with AWS/."
+  }
+}
+
+variable "tracing_enabled" {
+  description = "Trace runs with AWS X-Ray: the state machine and every function. Off by default: X-Ray is billed per trace, and the X-Ray SDK adds about 0.4 s to each function's cold start."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "state_machine_log_level" {
+  description = "What the state machine logs to its CloudWatch log group: ALL, ERROR, FATAL or OFF. ERROR records every failed step with its error and cause."
+  type        = string
+  default     = "ERROR"
+  nullable    = false
+
+  validation {
+    condition     = contains(["ALL", "ERROR", "FATAL", "OFF"], var.state_machine_log_level)
+    error_message = "state_machine_log_level must be ALL, ERROR, FATAL or OFF."
+  }
+}
+
+variable "state_machine_log_execution_data" {
+  description = "Include each state's input and output in the state machine's logs. They hold the run's workload_input: leave false if it may carry anything sensitive."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "kms_key_arn" {
+  description = "ARN of a customer managed KMS key for the module's log groups, lease table, reaper dead-letter queue and schedules. Its key policy must let CloudWatch Logs (logs.<region>.amazonaws.com) and EventBridge Scheduler use it. Null: AWS-owned keys."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab, or null."
+  }
+}
+
+variable "create_alarms" {
+  description = "Create CloudWatch alarms: a NAT Gateway unheld too long (or the reaper not reporting), runs that failed or timed out, reaper clean-ups, reaper passes that failed for good."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "alarm_actions" {
+  description = "ARNs to notify when an alarm fires, typically one SNS topic. Empty: the alarms only change state."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.alarm_actions : can(regex("^arn:aws[a-z-]*:", arn))])
+    error_message = "Every alarm_actions entry must be an ARN, such as arn:aws:sns:us-east-1:123456789012:ops."
+  }
+}
+
+variable "unheld_nat_gateway_alarm_seconds" {
+  description = "Alarm when a NAT Gateway of this instance has had no holder for longer than this. Null: idle_grace_seconds + two reaper intervals + 300, which only a failing reaper exceeds."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.unheld_nat_gateway_alarm_seconds == null || try(var.unheld_nat_gateway_alarm_seconds >= 60, false)
+    error_message = "unheld_nat_gateway_alarm_seconds must be at least 60, or null."
+  }
+}
+
+variable "reaper_reserved_concurrency" {
+  description = "Reserved concurrency of the reaper: 1 keeps two passes from doing the same clean-up at once. Null: none, for accounts whose concurrency quota leaves less than 100 unreserved (new accounts may have 10)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.reaper_reserved_concurrency == null || try(var.reaper_reserved_concurrency >= 1 && var.reaper_reserved_concurrency <= 10 && floor(var.reaper_reserved_concurrency) == var.reaper_reserved_concurrency, false)
+    error_message = "reaper_reserved_concurrency must be a whole number from 1 to 10, or null."
+  }
+}
