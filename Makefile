@@ -27,7 +27,7 @@ TOOLS    := PYTHONPATH=$(CURDIR)/tools $(PY) -m
 EXAMPLES := $(sort $(dir $(wildcard examples/*/main.tf)))
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv package terraform-config fmt lint docs docs-check cost validate plan unit test demo clean
+.PHONY: help venv package terraform-config fmt lint docs docs-check cost validate plan unit test demo bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -81,6 +81,9 @@ test: lint ## The whole suite: lint, unit, emulator, workflow and Terraform test
 
 demo: terraform-config ## Apply examples/complete on the local AWS, run it, check, destroy
 	@$(EMULATOR) demo
+
+bench: terraform-config ## Runs measured against a waiter-in-Lambda baseline, ~7 min (ARGS="--help" lists options)
+	@PYTHONPATH=$(CURDIR)/tests:$(CURDIR)/lambda:$(CURDIR) $(PY) -m bench $(ARGS)
 
 clean: ## Remove build output and Terraform working files (keeps .venv)
 	rm -rf $(BUILD) examples/*/.terraform examples/*/.terraform.lock.hcl examples/*/tf_resources.json

@@ -1,0 +1,1 @@
+"""`make bench`: nat-on-demand measured against a waiter-in-Lambda baseline on the local AWS."""
