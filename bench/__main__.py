@@ -75,7 +75,10 @@ def _write_grace_instance(scale: Scale) -> None:
         "name": "${var.name}-grace",
         "public_subnet_id": "${aws_subnet.public.id}",
         "private_route_table_ids": '${local.route_table_ids["on-demand-grace"]}',
-        "workload_lambda_arn": "${aws_lambda_function.workload.arn}",
+        "workload": {
+            "type": "lambda",
+            "lambda_function_arn": "${aws_lambda_function.workload.arn}",
+        },
         "poll_interval_seconds": "${var.poll_interval_seconds}",
         "idle_grace_seconds": scale.idle_grace_seconds,
         # The reaper ends an idle grace: its shortest schedule, for the shortest wait.

@@ -8,8 +8,12 @@ module "on_demand" {
   name                    = "${var.name}-on-demand"
   public_subnet_id        = aws_subnet.public.id
   private_route_table_ids = local.route_table_ids["on-demand"]
-  workload_lambda_arn     = aws_lambda_function.workload.arn
   poll_interval_seconds   = var.poll_interval_seconds
+
+  workload = {
+    type                = "lambda"
+    lambda_function_arn = aws_lambda_function.workload.arn
+  }
 
   depends_on = [aws_route_table_association.public]
 }
