@@ -60,6 +60,7 @@ from moto.core.responses import BaseResponse
 from moto.ec2.models import ec2_backends
 from moto.logs.models import logs_backends
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.sqs.models import sqs_backends
 
 _log = logging.getLogger(__name__)
 _BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
@@ -169,6 +170,8 @@ class _FunctionSpec:
     code: bytes = field(repr=False)
     code_sha256: str
     endpoint_url: str
+    # DeadLetterConfig.TargetArn ("" without one): where failed events go.
+    dead_letter_arn: str = ""
 
     @property
     def log_group(self) -> str:
@@ -237,6 +240,7 @@ def _spec_of(fn: LambdaFunction) -> _FunctionSpec:
         code=fn.code_bytes,
         code_sha256=fn.code_digest,
         endpoint_url=f"http://127.0.0.1:{moto_settings.moto_server_port()}",
+        dead_letter_arn=str((getattr(fn, "dead_letter_config", None) or {}).get("TargetArn") or ""),
     )
 
 
@@ -808,18 +812,41 @@ def _invoke(spec: _FunctionSpec, payload: bytes, invocation_type: str, request_i
 def _invoke_in_background(spec: _FunctionSpec, payload: bytes, request_id: str) -> None:
     """InvocationType=Event: accepted at once, run on a thread of its own.
 
-    AWS would retry a failed event twice (after about 1 and 2 minutes); here
-    the error is only logged and recorded.
+    AWS would retry a failed event twice (after about 1 and 2 minutes) before
+    it gives up; here it gives up at once: the error is logged, recorded, and
+    the event goes to the function's dead-letter queue when it has one.
     """
 
     def run() -> None:
         try:
-            _invoke(spec, payload, "Event", request_id)
+            result = _invoke(spec, payload, "Event", request_id)
+            if result.function_error and spec.dead_letter_arn:
+                _dead_letter(spec, payload, request_id, result)
         except Exception:
             # Nobody waits for this answer: say what broke instead of losing it.
             _log.exception("local AWS: event invocation %s of %s failed", request_id, spec.name)
 
     threading.Thread(target=run, daemon=True, name=f"lambda-event-{spec.name}").start()
+
+
+def _dead_letter(spec: _FunctionSpec, payload: bytes, request_id: str, result: _Result) -> None:
+    """AWS sends the event that failed every attempt to the DeadLetterConfig
+    target, the event as the body, with RequestID, ErrorCode and ErrorMessage
+    attributes. Only SQS targets are delivered here; an SNS one is logged."""
+    arn = spec.dead_letter_arn.split(":")
+    if len(arn) != 6 or arn[2] != "sqs":
+        _log.warning("local AWS: dead-letter target %s is not delivered", spec.dead_letter_arn)
+        return
+    try:
+        message = json.loads(result.payload).get("errorMessage", "")
+    except (ValueError, AttributeError):
+        message = ""
+    attributes = {
+        "RequestID": {"DataType": "String", "StringValue": request_id},
+        "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+        "ErrorMessage": {"DataType": "String", "StringValue": str(message) or "Unhandled"},
+    }
+    sqs_backends[arn[4]][arn[3]].send_message(arn[5], payload.decode("utf-8"), attributes)
 
 
 # --------------------------------------------------------------------------- moto patches
@@ -953,6 +980,43 @@ def _vpc_config(self: LambdaFunction) -> dict[str, Any] | None:
     return config
 
 
+def _with_dead_letter_config(init: Callable[..., Any]) -> Callable[..., Any]:
+    """moto drops DeadLetterConfig; AWS keeps it and returns it in GetFunction."""
+
+    def wrapper(
+        self: LambdaFunction, account_id: str, spec: dict[str, Any], *a: Any, **k: Any
+    ) -> Any:
+        init(self, account_id, spec, *a, **k)
+        self.dead_letter_config = _dead_letter_config(spec.get("DeadLetterConfig"))
+
+    return wrapper
+
+
+def _dead_letter_config(value: Any) -> dict[str, str] | None:
+    # An empty TargetArn removes the configuration.
+    target = str((value or {}).get("TargetArn") or "")
+    return {"TargetArn": target} if target else None
+
+
+def _updating_dead_letter_config(method: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(self: LambdaFunction, config_updates: dict[str, Any]) -> Any:
+        if "DeadLetterConfig" in config_updates:
+            self.dead_letter_config = _dead_letter_config(config_updates["DeadLetterConfig"])
+        return method(self, config_updates)
+
+    return wrapper
+
+
+def _reporting_dead_letter_config(method: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(self: LambdaFunction, *args: Any, **kwargs: Any) -> Any:
+        config = method(self, *args, **kwargs)
+        if getattr(self, "dead_letter_config", None):
+            config["DeadLetterConfig"] = dict(self.dead_letter_config)
+        return config
+
+    return wrapper
+
+
 def _retiring_after(method: Callable[..., Any]) -> Callable[..., Any]:
     """A LambdaFunction update: environments of the old code or configuration end."""
 
@@ -1018,8 +1082,14 @@ def install() -> None:
         LambdaResponse._enrich_response = staticmethod(_enrich_lambda_response)  # type: ignore[method-assign]
         LambdaFunction._get_layers_data = _get_layers_data  # type: ignore[assignment,method-assign]
         LambdaFunction.vpc_config = property(_vpc_config)  # type: ignore[assignment,method-assign]
+        LambdaFunction.__init__ = _with_dead_letter_config(  # type: ignore[method-assign]
+            LambdaFunction.__init__
+        )
+        LambdaFunction.get_configuration = _reporting_dead_letter_config(  # type: ignore[method-assign]
+            LambdaFunction.get_configuration
+        )
         LambdaFunction.update_configuration = _retiring_after(  # type: ignore[method-assign]
-            LambdaFunction.update_configuration
+            _updating_dead_letter_config(LambdaFunction.update_configuration)
         )
         LambdaFunction.update_function_code = _retiring_after(  # type: ignore[method-assign]
             LambdaFunction.update_function_code

@@ -81,10 +81,14 @@ class Terraform:
         self.run(*self._command("destroy", variables), "-auto-approve")
 
     def plan_has_changes(self, variables: Mapping[str, Any] | None = None) -> bool:
+        return bool(self.planned_changes(variables))
+
+    def planned_changes(self, variables: Mapping[str, Any] | None = None) -> str:
+        """The plan's text when it wants changes, "" when the state matches the configuration."""
         process = self.run(*self._command("plan", variables), "-detailed-exitcode", check=False)
         if process.returncode not in (0, 2):
             raise TerraformFailed(f"terraform plan failed:\n{process.stderr}")
-        return process.returncode == 2
+        return process.stdout if process.returncode == 2 else ""
 
     def plan_error(self, variables: Mapping[str, Any] | None = None) -> str:
         """The error output of a plan that is expected to fail (empty if it succeeded)."""
@@ -94,6 +98,11 @@ class Terraform:
     def output(self) -> dict[str, Any]:
         raw = self.run("output", "-json", "-no-color", *self._state_args()).stdout
         return {key: value["value"] for key, value in json.loads(raw).items()}
+
+    def show_state(self) -> dict[str, Any]:
+        """The state as `terraform show -json` renders it: every resource and data source."""
+        raw = self.run("show", "-json", "-no-color", str(self.state)).stdout
+        return dict(json.loads(raw))
 
     def resources(self) -> list[str]:
         """Addresses of the resources in state (empty after a full destroy)."""

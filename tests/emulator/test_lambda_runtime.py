@@ -726,3 +726,40 @@ def _alive(pid: int) -> bool:
     # A zombie has exited; only its parent's wait() is missing.
     status = Path(f"/proc/{pid}/stat")
     return not (status.exists() and status.read_text().split()[2] == "Z")
+
+
+def test_a_failed_event_goes_to_the_dead_letter_queue_and_the_config_round_trips(
+    aws: LocalAws, lam: Any, tmp_path: Path
+) -> None:
+    sqs = aws.client("sqs")
+    queue_url = sqs.create_queue(QueueName=f"dlq-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    name = create(
+        lam,
+        build_zip(tmp_path, {"app.py": FAILING}),
+        DeadLetterConfig={"TargetArn": queue_arn},
+    )
+    assert lam.get_function(FunctionName=name)["Configuration"]["DeadLetterConfig"] == {
+        "TargetArn": queue_arn
+    }
+
+    # A synchronous failure is the caller's to handle: nothing is dead-lettered.
+    invoke(lam, name, {"action": "raise"})
+    lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"action": "raise"}))
+    messages: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 15
+    while not messages and time.monotonic() < deadline:
+        messages = sqs.receive_message(
+            QueueUrl=queue_url, MessageAttributeNames=["All"], WaitTimeSeconds=1
+        ).get("Messages", [])
+    assert len(messages) == 1
+    assert json.loads(messages[0]["Body"]) == {"action": "raise"}
+    attributes = messages[0]["MessageAttributes"]
+    assert attributes["ErrorMessage"]["StringValue"].startswith("nat-0123 ended failed")
+    assert attributes["RequestID"]["StringValue"]
+
+    # An empty TargetArn removes it, as on AWS.
+    lam.update_function_configuration(FunctionName=name, DeadLetterConfig={"TargetArn": ""})
+    assert "DeadLetterConfig" not in lam.get_function(FunctionName=name)["Configuration"]

@@ -35,7 +35,8 @@ def applied(
     terraform.apply(variables)
     try:
         if check_drift:
-            assert not terraform.plan_has_changes(variables), "a second plan wants changes"
+            drift = terraform.planned_changes(variables)
+            assert not drift, f"a second plan wants changes (drift):\n{drift}"
         yield terraform, terraform.output()
     finally:
         _wait_until_no_live_nat(aws)

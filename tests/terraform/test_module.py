@@ -71,7 +71,8 @@ def test_minimal_example_applies_runs_and_destroys_without_a_trace(local_aws: Lo
             {"route_table_id": main, "main": True, "subnet_ids": [subnets[2]]},
         ]
         tables_before = _tables(local_aws, [shared, main])
-        assert not terraform.plan_has_changes(variables), "a second plan wants changes (drift)"
+        drift = terraform.planned_changes(variables)
+        assert not drift, f"a second plan wants changes (drift):\n{drift}"
         created = inventory(local_aws, "tfmin-nat")
         assert created["lambda"] == ["tfmin-nat-controller", "tfmin-nat-reaper"]
         assert created["states"] == ["tfmin-nat"]
