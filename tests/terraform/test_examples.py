@@ -17,16 +17,24 @@ import pytest
 from emulator import scheduler
 from emulator.server import ACCOUNT_ID, REGION, LocalAws
 from emulator.terraform import EXAMPLES_DIR, Terraform
+from terraform import iam_rules
 from terraform.conftest import ExistingVpc, create_existing_vpc, deployed_states
 
 
 @contextmanager
 def applied(
-    aws: LocalAws, example: str, variables: dict[str, Any], *, check_drift: bool = True
+    aws: LocalAws,
+    example: str,
+    variables: dict[str, Any],
+    *,
+    check_drift: bool = True,
+    workload_arns: tuple[str, ...] = (),
 ) -> Iterator[tuple[Terraform, dict[str, Any]]]:
-    """The example applied with `variables`, destroyed after the test.
+    """The example applied with `variables`, its IAM checked against the
+    least-privilege rules, destroyed after the test.
 
     `check_drift`: a second plan must want no changes (about 10 s of plan).
+    `workload_arns`: functions or state machines of the caller the module may use.
     """
     terraform = Terraform(
         EXAMPLES_DIR / example, name=f"test-{example}", extra_env=aws.environment()
@@ -34,6 +42,13 @@ def applied(
     terraform.init()
     terraform.apply(variables)
     try:
+        problems = iam_rules.violations(
+            terraform.show_state(),
+            public_subnet_id=variables["public_subnet_id"],
+            route_table_ids=_route_tables_of(aws, variables),
+            workload_arns=workload_arns,
+        )
+        assert not problems, "IAM broader than the module needs:\n" + "\n".join(problems)
         if check_drift:
             drift = terraform.planned_changes(variables)
             assert not drift, f"a second plan wants changes (drift):\n{drift}"
@@ -42,6 +57,29 @@ def applied(
         _wait_until_no_live_nat(aws)
         terraform.destroy(variables)
     assert terraform.resources() == []
+
+
+def _route_tables_of(aws: LocalAws, variables: dict[str, Any]) -> list[str]:
+    """The tables the module should manage, resolved here as EC2 does: a
+    subnet's explicit association, else its VPC's main table."""
+    if "private_route_table_ids" in variables:
+        return list(variables["private_route_table_ids"])
+    ec2 = aws.client("ec2")
+    tables = []
+    for subnet in variables["private_subnet_ids"]:
+        explicit = ec2.describe_route_tables(
+            Filters=[{"Name": "association.subnet-id", "Values": [subnet]}]
+        )["RouteTables"]
+        if not explicit:
+            vpc_id = ec2.describe_subnets(SubnetIds=[subnet])["Subnets"][0]["VpcId"]
+            explicit = ec2.describe_route_tables(
+                Filters=[
+                    {"Name": "vpc-id", "Values": [vpc_id]},
+                    {"Name": "association.main", "Values": ["true"]},
+                ]
+            )["RouteTables"]
+        tables.append(explicit[0]["RouteTableId"])
+    return sorted(set(tables))
 
 
 def _wait_until_no_live_nat(aws: LocalAws) -> None:
@@ -234,7 +272,9 @@ def test_existing_eip_example_keeps_the_allowlisted_ip_and_runs_the_partner_work
 
     # Its module resources (state machine workload IAM aside) are the minimal
     # example's, whose drift the module tests check.
-    with applied(local_aws, "existing-eip", variables, check_drift=False) as (_, outputs):
+    with applied(
+        local_aws, "existing-eip", variables, check_drift=False, workload_arns=(child,)
+    ) as (_, outputs):
         assert outputs["egress_public_ip"] == eip["PublicIp"]
         states = deployed_states(local_aws, outputs["state_machine_arn"])
         assert states["RunWorkload"]["Resource"].endswith(":states:startExecution.sync:2")

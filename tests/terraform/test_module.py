@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from emulator.server import LocalAws
 from emulator.terraform import EXAMPLES_DIR, REPO_ROOT, Terraform
+from terraform import iam_rules
 from terraform.conftest import ExistingVpc, create_existing_vpc, deployed_states, inventory
 
 
@@ -73,6 +74,13 @@ def test_minimal_example_applies_runs_and_destroys_without_a_trace(local_aws: Lo
         tables_before = _tables(local_aws, [shared, main])
         drift = terraform.planned_changes(variables)
         assert not drift, f"a second plan wants changes (drift):\n{drift}"
+        problems = iam_rules.violations(
+            terraform.show_state(),
+            public_subnet_id=vpc.public_subnet_id,
+            route_table_ids=[shared, main],
+            workload_arns=[vpc.workload_lambda_arn],
+        )
+        assert not problems, "IAM broader than the module needs:\n" + "\n".join(problems)
         created = inventory(local_aws, "tfmin-nat")
         assert created["lambda"] == ["tfmin-nat-controller", "tfmin-nat-reaper"]
         assert created["states"] == ["tfmin-nat"]
