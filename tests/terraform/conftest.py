@@ -14,6 +14,9 @@ from emulator.server import LocalAws
 from emulator.stepfunctions import definition_diagnostics
 
 
+# tryfirst: xdist names each test after its group in a hook of its own, which
+# must see the groups added here.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "/tests/terraform/" in item.path.as_posix():

@@ -111,6 +111,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         session.config.pluginmanager.import_plugin("workflow.stack")
 
 
+# tryfirst: xdist names each test after its group in a hook of its own, which
+# must see the groups added here.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/workflow/" in str(item.path).replace(os.sep, "/"):

@@ -40,7 +40,9 @@ VARIABLES: dict[str, Any] = {
 }
 LIVE = ("pending", "available")
 
-pytestmark = pytest.mark.xdist_group("fault-matrix")
+# Scenarios alternate between two groups, so two workers each run half of
+# them against a stack of their own (one worker running both shares one).
+GROUPS = ("fault-matrix-a", "fault-matrix-b")
 
 
 @dataclass
@@ -51,6 +53,8 @@ class FaultStack:
     terraform: Terraform
     outputs: dict[str, Any]
     variables: dict[str, Any] = field(default_factory=lambda: dict(VARIABLES))
+    # Executions the current scenario started, for the report when it leaks.
+    started: list[str] = field(default_factory=list)
 
     @property
     def tables_ids(self) -> list[str]:
@@ -88,7 +92,27 @@ class FaultStack:
         response = self.client("stepfunctions").start_execution(
             stateMachineArn=self.outputs["state_machine_arn"], input=json.dumps(run_input)
         )
+        self.started.append(str(response["executionArn"]))
         return str(response["executionArn"])
+
+    def story(self, execution_arn: str) -> str:
+        """One line per state and task outcome of an execution: what a leak report needs."""
+        events = self.client("stepfunctions").get_execution_history(
+            executionArn=execution_arn, maxResults=1000
+        )["events"]
+        lines = [execution_arn.rsplit(":", 1)[-1]]
+        for event in events:
+            kind = event["type"]
+            details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+            if kind.endswith("StateEntered"):
+                lines.append(f"  +{event['id']} enter {details.get('name')}")
+            elif kind.endswith(("Failed", "TimedOut", "Aborted")):
+                cause = str(details.get("cause", ""))[:300]
+                lines.append(f"  +{event['id']} {kind} {details.get('error')}: {cause}")
+            elif kind in {"TaskSucceeded", "ExecutionSucceeded"}:
+                output = str(details.get("output", ""))[:600]
+                lines.append(f"  +{event['id']} {kind} {output}")
+        return "\n".join(lines)
 
     def wait(self, execution_arn: str, timeout: float = 90) -> dict[str, Any]:
         sfn = self.client("stepfunctions")
@@ -571,9 +595,11 @@ def _problems_now(stack: FaultStack, before: list[dict[str, Any]]) -> list[str]:
 # Session-scoped: a worker may run other groups' tests between scenarios, and
 # a module-scoped stack would then be destroyed and applied again.
 @pytest.fixture(scope="session")
-def stack(local_aws: LocalAws, echo: EchoServer) -> Iterator[FaultStack]:
+def stack(local_aws: LocalAws, echo: EchoServer, worker_id: str) -> Iterator[FaultStack]:
     terraform = Terraform(
-        EXAMPLES_DIR / "complete", name="fault-matrix", extra_env=local_aws.environment()
+        EXAMPLES_DIR / "complete",
+        name=f"fault-matrix-{worker_id}",
+        extra_env=local_aws.environment(),
     )
     terraform.init()
     # The local IP-echo service answers this stack's egress probe by name.
@@ -591,11 +617,18 @@ def stack(local_aws: LocalAws, echo: EchoServer) -> Iterator[FaultStack]:
     terraform.destroy(fault_stack.variables)
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        pytest.param(s, id=s.name, marks=pytest.mark.xdist_group(GROUPS[i % len(GROUPS)]))
+        for i, s in enumerate(SCENARIOS)
+    ],
+)
 def test_fault_matrix(scenario: Scenario, stack: FaultStack, record_property: Callable[..., None]):
     if scenario.setup is not None:
         scenario.setup(stack)
     before = stack.tables()
+    stack.started.clear()
     problems: list[str] = []
     with nat_timings(scenario.timings):
         try:
@@ -607,4 +640,4 @@ def test_fault_matrix(scenario: Scenario, stack: FaultStack, record_property: Ca
             record_property("fault_matrix", "leaked" if problems else "clean")
             if scenario.cleanup is not None:
                 scenario.cleanup(stack)
-    assert problems == []
+    assert not problems, "\n".join(problems + [stack.story(arn) for arn in stack.started])
