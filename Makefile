@@ -27,9 +27,13 @@ EMULATOR := PYTHONPATH=$(CURDIR)/tests $(PY) -m emulator
 TOOLS    := PYTHONPATH=$(CURDIR)/tools $(PY) -m
 
 EXAMPLES := $(sort $(dir $(wildcard examples/*/main.tf)))
+# Workers per pytest run. The workflow and Terraform tests mostly wait (on
+# simulated NAT Gateway transitions and on Terraform), so they get more
+# workers than cores, and run beside the fast tests.
 PYTEST_WORKERS ?= 2
+SLOW_WORKERS ?= 4
 
-.PHONY: help venv checkov package terraform-config fmt lint docs docs-check cost validate plan unit test demo bench clean
+.PHONY: help venv checkov package terraform-config fmt lint docs docs-check cost validate plan unit slow test demo bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -86,9 +90,14 @@ plan: terraform-config ## Plan examples/complete against a fresh local AWS
 unit: $(STAMP) ## Only the fast tests: domain code on moto, the emulator itself, docs and cost tools
 	$(PY) -m pytest tests/unit tests/emulator tests/tools -n $(PYTEST_WORKERS)
 
-test: lint ## The whole suite: lint, unit, emulator, workflow and Terraform tests
-	$(PY) -m pytest tests/unit tests/emulator tests/tools -n $(PYTEST_WORKERS)
-	$(PY) -m pytest tests/workflow tests/terraform -n $(PYTEST_WORKERS) --dist loadgroup
+slow: terraform-config ## Only the workflow and Terraform tests: examples applied on the local AWS
+	$(PY) -m pytest tests/workflow tests/terraform -n $(SLOW_WORKERS) --dist loadgroup
+
+# The two pytest runs must be separate processes (the fast tests reset moto's
+# in-process state); they run side by side, each one's output printed whole
+# when it ends.
+test: lint ## The whole suite: lint, then the fast and the slow tests side by side
+	$(MAKE) -j2 --output-sync=target unit slow
 
 demo: terraform-config ## Apply examples/complete on the local AWS, run it, check, destroy
 	@$(EMULATOR) demo
