@@ -50,17 +50,26 @@ def archive_package_dir(build_dir: Path, version: str = DEFAULT_ARCHIVE_VERSION)
     return build_dir / MIRROR_DIRNAME / ARCHIVE_PROVIDER / version / terraform_platform()
 
 
+def _write_if_changed(path: Path, text: str, mode: int = 0o644) -> None:
+    """Replace `path` atomically, and only when its text differs.
+
+    Test processes run side by side and each writes these files; a concurrent
+    `terraform init` must never read a half-written one (an empty CLI config
+    sends it to the registry, a half-written launcher breaks the lock hash).
+    """
+    if path.is_file() and path.read_text() == text:
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    tmp.chmod(mode)
+    tmp.replace(path)
+
+
 def build_plugin_mirror(build_dir: Path, version: str = DEFAULT_ARCHIVE_VERSION) -> Path:
     """Write the archive launcher into ``<build_dir>/tf-mirror``; return the mirror root."""
     package_dir = archive_package_dir(build_dir, version)
     package_dir.mkdir(parents=True, exist_ok=True)
-    launcher = package_dir / f"terraform-provider-archive_v{version}"
-    if not launcher.is_file() or launcher.read_text() != LAUNCHER_SCRIPT:
-        # Replace atomically: a concurrent `terraform init` may be hashing the package.
-        tmp = launcher.with_name(f".{launcher.name}.{os.getpid()}.tmp")
-        tmp.write_text(LAUNCHER_SCRIPT)
-        tmp.chmod(0o755)
-        tmp.replace(launcher)
+    _write_if_changed(package_dir / f"terraform-provider-archive_v{version}", LAUNCHER_SCRIPT, 0o755)
     return build_dir / MIRROR_DIRNAME
 
 
@@ -103,7 +112,7 @@ def write_cli_config(build_dir: Path, aws_mirror: Path | None = None) -> Path:
     build_dir.mkdir(parents=True, exist_ok=True)
     mirror = aws_mirror if aws_mirror is not None else default_aws_mirror()
     path = build_dir / CLI_CONFIG_NAME
-    path.write_text(render_cli_config((build_dir / MIRROR_DIRNAME).resolve(), mirror))
+    _write_if_changed(path, render_cli_config((build_dir / MIRROR_DIRNAME).resolve(), mirror))
     return path
 
 
