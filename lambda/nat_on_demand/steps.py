@@ -68,8 +68,15 @@ def acquire(config: Config, holder: str) -> NatStatus:
 
 
 def poll(config: Config, holder: str, expected: str | None, deadline: float) -> NatStatus:
-    """Check the NAT Gateway again; fail when it failed or the deadline passed."""
-    lease_table(config).join(holder)
+    """Check the NAT Gateway again; fail when it failed or the deadline passed.
+
+    A poll never joins the lease again: one that outlives its run (stopped or
+    timed out while the Lambda ran) would bring a released holder back and
+    keep a NAT Gateway alive until the reaper's next scheduled pass.
+    """
+    lease = lease_table(config).get()
+    if holder not in lease.holders:
+        raise LeaseLost(f"{holder} no longer holds the lease; no NAT Gateway was created for it")
     status = ensure_nat(config, expected=expected)
     if not status.ready and time.time() >= deadline:
         raise NatGatewayTimeout(
@@ -193,7 +200,8 @@ def attach_routes(config: Config, holder: str, nat_gateway_id: str) -> list[rout
     outlives its run (the execution timed out or was stopped, and the reaper
     released it) must not route anything to a NAT Gateway being torn down.
     """
-    lease = lease_table(config).get()
+    table = lease_table(config)
+    lease = table.get()
     if holder not in lease.holders or lease.nat_gateway_id != nat_gateway_id:
         raise LeaseLost(
             f"{holder} no longer holds the lease on {nat_gateway_id} (the lease now has "
@@ -203,7 +211,30 @@ def attach_routes(config: Config, holder: str, nat_gateway_id: str) -> list[rout
     for change in changes:
         if change.action != routes.KEPT:
             logger.info("Route " + change.action, extra=change.as_dict())
+    _undo_if_retired(config, table, holder, nat_gateway_id)
     return changes
+
+
+def _undo_if_retired(config: Config, table: LeaseTable, holder: str, nat_gateway_id: str) -> None:
+    """Take back this step's routes if the NAT Gateway was retired while it ran.
+
+    A teardown retires the NAT Gateway in the lease before it removes routes.
+    So a route this step added after the teardown looked at the route table
+    is seen here, and removed, before it can outlive the NAT Gateway as a
+    blackhole; one added before that, the teardown removes itself. A Lambda
+    killed between the two leaves it to the reaper's scheduled pass.
+    """
+    lease = table.get()
+    if lease.nat_gateway_id == nat_gateway_id:
+        return
+    undone = routes.detach(config, nat_gateway_id, {nat_gateway_id})
+    for change in undone:
+        logger.warning("Route taken back", extra=change.as_dict())
+    raise LeaseLost(
+        f"{holder}: NAT Gateway {nat_gateway_id} was retired while its routes were added "
+        f"(the lease now has {lease.nat_gateway_id or 'no NAT Gateway'}); "
+        f"{len(undone)} route(s) taken back"
+    )
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,8 @@ def build_plugin_mirror(build_dir: Path, version: str = DEFAULT_ARCHIVE_VERSION)
     """Write the archive launcher into ``<build_dir>/tf-mirror``; return the mirror root."""
     package_dir = archive_package_dir(build_dir, version)
     package_dir.mkdir(parents=True, exist_ok=True)
-    _write_if_changed(package_dir / f"terraform-provider-archive_v{version}", LAUNCHER_SCRIPT, 0o755)
+    launcher = package_dir / f"terraform-provider-archive_v{version}"
+    _write_if_changed(launcher, LAUNCHER_SCRIPT, 0o755)
     return build_dir / MIRROR_DIRNAME
 
 

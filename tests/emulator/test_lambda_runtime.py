@@ -572,6 +572,18 @@ def test_event_invocations_return_at_once_and_run_in_the_background(
     assert all(r.invocation_type == "Event" for r in records_of(name))
 
 
+def test_wait_until_idle_waits_for_an_invocation_nobody_waits_for(lam: Any, tmp_path: Path) -> None:
+    name = create(lam, build_zip(tmp_path, {"app.py": COUNTER}))
+    lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"sleep": 1.5}))
+    deadline = time.monotonic() + 10
+    while not lambda_runtime._pool.busy(name) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    assert not lambda_runtime.wait_until_idle(name, timeout=0.2)
+    assert lambda_runtime.wait_until_idle(name, timeout=10)
+    assert [r.invocation_type for r in records_of(name)] == ["Event"]
+
+
 def test_concurrent_invocations_run_in_parallel_environments(
     aws: LocalAws, lam: Any, tmp_path: Path
 ) -> None:

@@ -8,8 +8,8 @@ import pytest
 
 from emulator import ec2 as ec2_fidelity
 from emulator import settings
-from nat_on_demand import nat, steps
-from nat_on_demand.errors import NatGatewayFailed, NatGatewayTimeout
+from nat_on_demand import nat, routes, steps
+from nat_on_demand.errors import LeaseLost, NatGatewayFailed, NatGatewayTimeout
 from unit.conftest import DELETING_SECONDS, PENDING_SECONDS, Network
 
 RUN_A = "arn:aws:states:us-east-1:123456789012:execution:unit:a"
@@ -208,8 +208,6 @@ def test_nat_gateway_deleted_by_someone_else_is_replaced(network: Network, clock
 def test_attach_refuses_a_run_that_no_longer_holds_the_lease(
     network: Network, clock: settings.Clock
 ):
-    from nat_on_demand.errors import LeaseLost
-
     nat_id = run_until_routed(network, clock, RUN_A)
     steps.release(network.config, RUN_A)
     before = network.tables()
@@ -218,3 +216,70 @@ def test_attach_refuses_a_run_that_no_longer_holds_the_lease(
         steps.attach_routes(network.config, RUN_A, nat_id)
 
     assert network.tables() == before
+
+
+def run_until_ready(network: Network, clock: settings.Clock, holder: str) -> str:
+    status = steps.acquire(network.config, holder)
+    while not status.ready:
+        clock.advance(10)
+        status = steps.poll(network.config, holder, status.nat_gateway_id, time.time() + 600)
+    assert status.nat_gateway_id is not None
+    return status.nat_gateway_id
+
+
+def test_attach_takes_back_routes_added_after_a_teardown_retired_the_nat_gateway(
+    network: Network, clock: settings.Clock, monkeypatch: pytest.MonkeyPatch
+):
+    # The run ended while its AttachRoutes Lambda was still running (on AWS a
+    # Lambda outlives the task that invoked it): the reaper releases the run
+    # and tears the NAT Gateway down after the step checked the lease and
+    # before it added its routes.
+    nat_id = run_until_ready(network, clock, RUN_A)
+    before = network.tables()
+    attach = routes.attach
+
+    def teardown_first(*args, **kwargs):
+        steps.release(network.config, RUN_A)
+        return attach(*args, **kwargs)
+
+    monkeypatch.setattr(routes, "attach", teardown_first)
+
+    with pytest.raises(LeaseLost, match="2 route"):
+        steps.attach_routes(network.config, RUN_A, nat_id)
+
+    assert network.tables() == before
+    assert network.nat_state(nat_id) == nat.DELETING
+
+
+def test_attach_keeps_shared_routes_when_only_its_own_run_was_released(
+    network: Network, clock: settings.Clock, monkeypatch: pytest.MonkeyPatch
+):
+    nat_id = run_until_routed(network, clock, RUN_B)
+    steps.acquire(network.config, RUN_A)
+    attach = routes.attach
+
+    def release_first(*args, **kwargs):
+        steps.release(network.config, RUN_A)
+        return attach(*args, **kwargs)
+
+    monkeypatch.setattr(routes, "attach", release_first)
+
+    steps.attach_routes(network.config, RUN_A, nat_id)
+
+    for table_id in network.private_route_table_ids:
+        assert network.routes(table_id)["0.0.0.0/0"]["NatGatewayId"] == nat_id
+    assert network.nat_state(nat_id) == nat.AVAILABLE
+
+
+def test_a_poll_that_outlives_its_run_does_not_join_the_lease_again(
+    network: Network, clock: settings.Clock
+):
+    status = steps.acquire(network.config, RUN_A)
+    steps.release(network.config, RUN_A)
+    clock.advance(DELETING_SECONDS + 1)
+
+    with pytest.raises(LeaseLost, match=RUN_A):
+        steps.poll(network.config, RUN_A, status.nat_gateway_id, time.time() + 600)
+
+    assert steps.lease_table(network.config).get().holders == frozenset()
+    assert live_nat_gateways(network) == []

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from emulator import ec2 as ec2_fidelity
-from emulator import faults, settings
+from emulator import faults, lambda_runtime, settings
 from emulator.echo import EchoServer
 from emulator.server import LocalAws
 from emulator.terraform import EXAMPLES_DIR, Terraform
@@ -545,6 +545,10 @@ def managed_routes_removed(tables: list[dict[str, Any]], ours: set[str]) -> list
 def end_state_problems(
     stack: FaultStack, before: list[dict[str, Any]], scenario: Scenario
 ) -> list[str]:
+    # On AWS a Lambda runs on after the task that invoked it timed out or its
+    # execution ended: judge the end state only once every step has finished.
+    if not lambda_runtime.wait_until_idle(CONTROLLER, timeout=90):
+        return [f"{CONTROLLER} invocations still running after 90 s"]
     if scenario.reaper_on_schedule:
         stack.reap()
     deadline = time.monotonic() + 30
