@@ -82,6 +82,10 @@ locals {
   )
 }
 
+locals {
+  function_environment_bytes = sum([for key, value in local.function_environment : length(key) + length(value)])
+}
+
 # --- Which route tables: given, or resolved from subnets at plan time
 
 locals {
@@ -172,6 +176,36 @@ data "aws_subnet" "private" {
     postcondition {
       condition     = self.vpc_id == data.aws_subnet.public.vpc_id
       error_message = "Subnet ${self.id} is in ${self.vpc_id}, the public subnet in ${data.aws_subnet.public.vpc_id}: the NAT Gateway can only serve its own VPC."
+    }
+  }
+}
+
+# Given route tables must exist and be in the NAT Gateway's VPC: EC2 refuses
+# a route to a NAT Gateway of another VPC, and it would say so only during a
+# run, after the NAT Gateway was created.
+data "aws_route_table" "given" {
+  count = length(var.private_route_table_ids)
+
+  route_table_id = var.private_route_table_ids[count.index]
+
+  lifecycle {
+    postcondition {
+      condition     = self.vpc_id == data.aws_subnet.public.vpc_id
+      error_message = "Route table ${self.route_table_id} is in ${self.vpc_id}, the public subnet in ${data.aws_subnet.public.vpc_id}: the NAT Gateway can only serve its own VPC."
+    }
+  }
+}
+
+# An ECS workload's own subnets must be in that VPC too.
+data "aws_subnet" "ecs" {
+  count = length(try(var.workload.ecs.subnet_ids, []))
+
+  id = var.workload.ecs.subnet_ids[count.index]
+
+  lifecycle {
+    postcondition {
+      condition     = self.vpc_id == data.aws_subnet.public.vpc_id
+      error_message = "workload.ecs.subnet_ids: subnet ${self.id} is in ${self.vpc_id}, the public subnet in ${data.aws_subnet.public.vpc_id}: the task would get no route to the NAT Gateway."
     }
   }
 }
@@ -309,6 +343,12 @@ resource "aws_lambda_function" "controller" {
     precondition {
       condition     = length(local.destinations_inside_vpc) == 0
       error_message = "destination_cidr_blocks must not be the VPC's CIDR or inside it (${join(", ", local.vpc_cidr_blocks)}): ${join(", ", local.destinations_inside_vpc)}."
+    }
+
+    # Lambda refuses an environment over 4 KB (keys and values together).
+    precondition {
+      condition     = local.function_environment_bytes <= 4096
+      error_message = "The functions' environment would be ${local.function_environment_bytes} bytes, over Lambda's 4096: fewer route tables, destination_cidr_blocks or tags."
     }
   }
 
@@ -518,6 +558,21 @@ locals {
   # Lambda and nested state machine workloads get the event as their input;
   # an ECS task's input holds only command/environment, a hold none.
   event_input_takes_event = contains(["lambda", "state_machine"], var.workload.type)
+
+  # What a run would refuse in a schedule's or rule's constant input, by
+  # trigger ("" when it fits): caught here, not at 2 a.m. (variables.tf has
+  # already checked keys and value types).
+  trigger_inputs = merge(
+    { for key, s in var.schedules : "schedules.${key}" => s.input == null ? {} : jsondecode(s.input) },
+    { for key, e in var.event_patterns : "event_patterns.${key}" => e.input == null ? {} : jsondecode(e.input) },
+  )
+  trigger_input_problems = {
+    for key, run_input in local.trigger_inputs : key => (
+      contains(keys(run_input), "hold_seconds") && var.workload.type != "hold" ? "hold_seconds applies only to workload type hold (this module runs ${var.workload.type})" :
+      try(run_input.hold_seconds, 0) > var.workload.timeout_seconds ? "hold_seconds must be at most workload.timeout_seconds (${var.workload.timeout_seconds})" :
+      var.workload.type == "hold" && try(jsonencode(run_input.workload_input), "{}") != "{}" ? "workload_input is not used by workload type hold; set hold_seconds to change the window" : ""
+    )
+  }
 }
 
 resource "aws_scheduler_schedule" "this" {
@@ -543,6 +598,13 @@ resource "aws_scheduler_schedule" "this" {
     input    = coalesce(each.value.input, jsonencode({ run_label = each.key }))
   }
 
+  lifecycle {
+    precondition {
+      condition     = local.trigger_input_problems["schedules.${each.key}"] == ""
+      error_message = "schedules.${each.key}.input: ${local.trigger_input_problems["schedules.${each.key}"]}."
+    }
+  }
+
   depends_on = [aws_iam_role_policy.scheduler]
 }
 
@@ -556,6 +618,13 @@ resource "aws_cloudwatch_event_rule" "this" {
   state          = each.value.enabled ? "ENABLED" : "DISABLED"
 
   tags = local.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.trigger_input_problems["event_patterns.${each.key}"] == ""
+      error_message = "event_patterns.${each.key}.input: ${local.trigger_input_problems["event_patterns.${each.key}"]}."
+    }
+  }
 }
 
 resource "aws_cloudwatch_event_target" "this" {
@@ -815,4 +884,22 @@ resource "aws_cloudwatch_metric_alarm" "reaper_dead_letters" {
   alarm_actions       = var.alarm_actions
 
   tags = local.tags
+}
+
+################################################################################
+# Checks: settings that work but are likely not what was meant (warnings)
+################################################################################
+
+check "run_timeout_leaves_room_for_a_run" {
+  assert {
+    condition     = local.run_timeout_seconds > var.nat_ready_timeout_seconds + var.workload.timeout_seconds
+    error_message = "run_timeout_seconds (${local.run_timeout_seconds}) is not more than nat_ready_timeout_seconds + workload.timeout_seconds (${var.nat_ready_timeout_seconds + var.workload.timeout_seconds}): a run that needs all of both ends TIMED_OUT, and the reaper cleans up after it."
+  }
+}
+
+check "egress_probe_subnets_are_used" {
+  assert {
+    condition     = var.verify_egress || length(var.egress_probe_subnet_ids) == 0
+    error_message = "egress_probe_subnet_ids is set but verify_egress is false: no egress probe is deployed."
+  }
 }

@@ -290,7 +290,7 @@ variable "reaper_schedule_expression" {
   nullable    = false
 
   validation {
-    condition     = can(regex("^rate\\((1 minute|([1-9]|[1-5][0-9]|60) minutes|1 hour)\\)$", var.reaper_schedule_expression))
+    condition     = can(regex("^rate\\((1 minute|([2-9]|[1-5][0-9]|60) minutes|1 hour)\\)$", var.reaper_schedule_expression))
     error_message = "reaper_schedule_expression must be a rate expression from rate(1 minute) to rate(60 minutes), such as rate(5 minutes) or rate(1 hour)."
   }
 }
@@ -311,6 +311,11 @@ variable "egress_echo_url" {
   validation {
     condition     = can(regex("^https?://[^/?#\\s@]+(:[0-9]{1,5})?([/?][^\\s]*)?$", var.egress_echo_url))
     error_message = "egress_echo_url must be an http or https URL such as https://checkip.amazonaws.com."
+  }
+
+  validation {
+    condition     = try(tonumber(regex("^https?://[^/?#:]+:([0-9]+)", var.egress_echo_url)[0]) >= 1 && tonumber(regex("^https?://[^/?#:]+:([0-9]+)", var.egress_echo_url)[0]) <= 65535, true)
+    error_message = "egress_echo_url's port must be from 1 to 65535."
   }
 }
 
@@ -345,8 +350,13 @@ variable "schedules" {
   }
 
   validation {
-    condition     = alltrue([for s in values(var.schedules) : can(regex("^(cron\\([^)]+\\)|rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\)|at\\([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\))$", s.schedule_expression))])
-    error_message = "Every schedules schedule_expression must be cron(minutes hours day-of-month month day-of-week year), rate(N minutes|hours|days) or at(yyyy-mm-ddThh:mm:ss)."
+    condition     = !contains(keys(var.schedules), "reaper")
+    error_message = "The schedules key reaper is reserved: <name>-reaper is the module's own reaper schedule."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.schedules) : can(regex("^(cron\\([^ ()]+( [^ ()]+){5}\\)|rate\\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\\)|at\\([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\\))$", s.schedule_expression))])
+    error_message = "Every schedules schedule_expression must be cron(minutes hours day-of-month month day-of-week year) with six fields, rate(1 minute|hour|day) or rate(N minutes|hours|days) for N of 2 or more, or at(yyyy-mm-ddThh:mm:ss)."
   }
 
   validation {
@@ -364,6 +374,20 @@ variable "schedules" {
       alltrue([for key in keys(jsondecode(s.input)) : contains(["workload_input", "run_label", "hold_seconds"], key)]), false
     )])
     error_message = "Every schedules input must be a JSON object with only the keys a run accepts: workload_input, run_label, hold_seconds."
+  }
+
+  validation {
+    condition = alltrue([for s in values(var.schedules) : s.input == null || try(
+      can(regex("^\"[A-Za-z0-9 _.:/=+@-]{1,80}\"$", jsonencode(try(jsondecode(s.input).run_label, "unset")))), false
+    )])
+    error_message = "Every schedules input run_label must be a string of 1-80 letters, digits, spaces and _.:/=+@- characters."
+  }
+
+  validation {
+    condition = alltrue([for s in values(var.schedules) : s.input == null || try(
+      can(regex("^[1-9][0-9]{0,4}$", jsonencode(try(jsondecode(s.input).hold_seconds, 1)))) && tonumber(jsonencode(try(jsondecode(s.input).hold_seconds, 1))) <= 86400, false
+    )])
+    error_message = "Every schedules input hold_seconds must be a whole number from 1 to 86400 (and at most workload.timeout_seconds)."
   }
 }
 
@@ -385,8 +409,18 @@ variable "event_patterns" {
   }
 
   validation {
+    condition     = !contains(keys(var.event_patterns), "run-ended")
+    error_message = "The event_patterns key run-ended is reserved: <name>-run-ended is the module's own rule that starts the reaper (EventBridge would merge the two)."
+  }
+
+  validation {
     condition     = alltrue([for e in values(var.event_patterns) : try(length(keys(jsondecode(e.event_pattern))) > 0, false)])
     error_message = "Every event_patterns event_pattern must be a non-empty JSON object, such as {\"source\": [\"aws.s3\"]}."
+  }
+
+  validation {
+    condition     = alltrue([for e in values(var.event_patterns) : try(alltrue([for v in values(jsondecode(e.event_pattern)) : !can(tostring(v))]), false)])
+    error_message = "Every event_patterns event_pattern field must hold an array of values or a nested object, such as {\"source\": [\"aws.s3\"]}, not a bare value."
   }
 
   validation {
@@ -394,6 +428,20 @@ variable "event_patterns" {
       alltrue([for key in keys(jsondecode(e.input)) : contains(["workload_input", "run_label", "hold_seconds"], key)]), false
     )])
     error_message = "Every event_patterns input must be a JSON object with only the keys a run accepts: workload_input, run_label, hold_seconds."
+  }
+
+  validation {
+    condition = alltrue([for s in values(var.event_patterns) : s.input == null || try(
+      can(regex("^\"[A-Za-z0-9 _.:/=+@-]{1,80}\"$", jsonencode(try(jsondecode(s.input).run_label, "unset")))), false
+    )])
+    error_message = "Every event_patterns input run_label must be a string of 1-80 letters, digits, spaces and _.:/=+@- characters."
+  }
+
+  validation {
+    condition = alltrue([for s in values(var.event_patterns) : s.input == null || try(
+      can(regex("^[1-9][0-9]{0,4}$", jsonencode(try(jsondecode(s.input).hold_seconds, 1)))) && tonumber(jsonencode(try(jsondecode(s.input).hold_seconds, 1))) <= 86400, false
+    )])
+    error_message = "Every event_patterns input hold_seconds must be a whole number from 1 to 86400 (and at most workload.timeout_seconds)."
   }
 }
 
@@ -429,6 +477,21 @@ variable "tags" {
   validation {
     condition     = alltrue([for key in keys(var.tags) : !startswith(key, "nat-on-demand:")])
     error_message = "Tag keys starting with nat-on-demand: are reserved: the module uses them to recognise its own NAT Gateways."
+  }
+
+  validation {
+    condition     = alltrue([for key in keys(var.tags) : !startswith(lower(key), "aws:")])
+    error_message = "Tag keys starting with aws: are reserved by AWS."
+  }
+
+  validation {
+    condition     = length(var.tags) <= 48
+    error_message = "tags must hold at most 48 tags: AWS allows 50 per resource, and the module adds nat-on-demand:instance and a Name."
+  }
+
+  validation {
+    condition     = alltrue([for key, value in var.tags : try(length(key) >= 1 && length(key) <= 128 && length(value) <= 256, false)])
+    error_message = "Every tags key must be 1-128 characters and every value a string of at most 256 characters (not null)."
   }
 }
 

@@ -7,6 +7,7 @@ re-raised as domain errors whose message names the offending field, e.g.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
@@ -16,7 +17,14 @@ from nat_on_demand.errors import InvalidEvent, InvalidRunInput
 EXECUTION_ARN = r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:execution:[A-Za-z0-9_.-]+:[^:\s]+$"
 NAT_GATEWAY_ID = r"^nat-[0-9a-f]{8,17}$"
 
-_EXECUTION_ARN_PROPERTY = {"type": "string", "pattern": EXECUTION_ARN}
+# An execution ARN is at most 256 characters (names of 80 and less).
+_EXECUTION_ARN_PROPERTY = {"type": "string", "pattern": EXECUTION_ARN, "maxLength": 256}
+
+# Step Functions fails a state whose data passes 256 KiB with
+# States.DataLimitExceeded, which a Catch on States.ALL does not catch. A run
+# carries its workload_input from Acquire to the workload, next to the
+# workload's output: bounding the input keeps that room for the output.
+MAX_WORKLOAD_INPUT_BYTES = 64 * 1024
 
 # The longest a `hold` window may be asked for; the module's workload timeout
 # bounds it further (checked in workloads.run_settings).
@@ -167,7 +175,29 @@ def parse_run_input(execution_input: Any) -> dict[str, Any]:
     except SchemaValidationError as error:
         raise InvalidRunInput(_describe(error, "execution input")) from error
     run_input.setdefault("workload_input", {})
+    size = len(json.dumps(run_input["workload_input"], separators=(",", ":")).encode())
+    if size > MAX_WORKLOAD_INPUT_BYTES:
+        raise InvalidRunInput(
+            f"execution input: workload_input is {size} bytes as JSON, more than "
+            f"{MAX_WORKLOAD_INPUT_BYTES}; pass a reference (an S3 key, say) instead"
+        )
     return run_input
+
+
+def check_execution_of(execution_arn: str, state_machine_arn: str | None) -> None:
+    """InvalidEvent unless `execution_arn` is an execution of `state_machine_arn`.
+
+    Only this instance's state machine invokes its controller; an event naming
+    another's execution would make a holder that no run of this one releases.
+    """
+    if state_machine_arn is None:
+        return
+    prefix = state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":"
+    if not execution_arn.startswith(prefix):
+        raise InvalidEvent(
+            f"controller event: execution_arn {execution_arn[:256]} is not an execution of "
+            f"{state_machine_arn}"
+        )
 
 
 _STATUS_CHANGE = "Step Functions Execution Status Change"

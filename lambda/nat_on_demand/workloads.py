@@ -75,6 +75,17 @@ def run_settings(config: Config, run_input: Mapping[str, Any]) -> dict[str, Any]
     return {}
 
 
+def state_input(config: Config, workload_input: Any) -> dict[str, Any] | None:
+    """What the state machine's RunWorkload reads at $.workload.
+
+    lambda and state_machine workloads get the workload_input as it came; an
+    ECS task's overrides are in the run settings, and a hold takes none.
+    """
+    if config.workload_type in (LAMBDA, STATE_MACHINE):
+        return {"input": workload_input}
+    return None
+
+
 def _hold_seconds(config: Config, run_input: Mapping[str, Any]) -> int:
     if run_input.get("workload_input", {}) != {}:
         raise InvalidRunInput(

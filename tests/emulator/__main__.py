@@ -38,7 +38,7 @@ def _plan(directory: str) -> int:
     with LocalAws() as aws:
         terraform = Terraform(Path(directory).resolve(), name="plan", extra_env=aws.environment())
         terraform.init()
-        process = terraform.run("plan", "-input=false", f"-state={terraform.state}")
+        process = terraform.run("plan", "-input=false", "-no-color", f"-state={terraform.state}")
         print(process.stdout)
     return 0
 

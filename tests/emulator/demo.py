@@ -77,10 +77,10 @@ def run(pending_seconds: float, deleting_seconds: float, poll_seconds: int) -> i
         terraform.init()
         terraform.apply(variables)
         outputs = terraform.output()
-        _say(
-            f"   applied {len(terraform.resources())} resources in "
-            f"{time.monotonic() - started:.0f} s"
-        )
+        managed = [
+            a for a in terraform.resources() if not a.startswith("data.") and ".data." not in a
+        ]
+        _say(f"   applied {len(managed)} resources in {time.monotonic() - started:.0f} s")
         _say(f"   state machine   {outputs['state_machine_arn']}")
         _say(f"   egress IP       {outputs['egress_public_ip']}")
         _say(f"   route tables    {', '.join(outputs['private_route_table_ids'])}")

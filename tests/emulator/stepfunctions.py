@@ -17,6 +17,8 @@ uses. `install()` is idempotent.
   a stopDate, and DescribeExecution's output is always JSON text.
 - "Step Functions Execution Status Change" events reach EventBridge's default
   bus for RUNNING, SUCCEEDED, FAILED, TIMED_OUT and ABORTED.
+- States.ALL in a Retry or Catch does not match States.DataLimitExceeded or
+  States.Runtime (moto's matches every error); naming them does.
 """
 
 from __future__ import annotations
@@ -84,6 +86,37 @@ def install() -> None:
         _wrap(StepFunctionResponse, "list_executions", _list_executions)
         _install_json_path()
         _allow_state_errors_in_fail_states()
+        _states_all_spares_terminal_errors()
+
+
+# AWS: "States.ALL ... cannot catch the States.DataLimitExceeded terminal error
+# and Runtime error types" (Step Functions developer guide, error names).
+_NOT_MATCHED_BY_STATES_ALL = frozenset({"States.DataLimitExceeded", "States.Runtime"})
+
+
+def _states_all_spares_terminal_errors() -> None:
+    """States.ALL matches every error except States.DataLimitExceeded and States.Runtime."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
+        ErrorEqualsDecl,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+
+    def eval_body(original: Callable[..., None], self: Any, env: Any) -> None:
+        error_name = env.stack[-1]
+        spared = (
+            isinstance(error_name, StatesErrorName)
+            and error_name.error_name in _NOT_MATCHED_BY_STATES_ALL
+            and error_name.error_name not in {e.error_name for e in self.error_names}
+        )
+        if not spared:
+            original(self, env)
+            return
+        env.stack.pop()
+        env.stack.append(False)
+
+    _wrap(ErrorEqualsDecl, "_eval_body", eval_body)
 
 
 def _allow_state_errors_in_fail_states() -> None:

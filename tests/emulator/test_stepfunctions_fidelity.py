@@ -7,10 +7,12 @@ for the patches that make moto's ASL interpreter behave so.
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import re
 import time
 import uuid
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -778,3 +780,65 @@ def test_fail_state_rethrows_a_caught_states_timeout(aws: LocalAws) -> None:
         "States.Timeout",
         "slow",
     )
+
+
+def test_states_all_does_not_catch_a_data_limit_exceeded(aws: LocalAws, sfn: Any) -> None:
+    # AWS: States.ALL cannot catch the terminal States.DataLimitExceeded; a
+    # Catch that names it does. A Lambda returning 300 KB makes a task result
+    # over the 256 KiB a state may hold.
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return 'x' * 300_000\n")
+    function = f"big-{uuid.uuid4().hex[:8]}"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = aws.client("iam").create_role(
+        RoleName=function, AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+    aws.client("lambda").create_function(
+        FunctionName=function,
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": code.getvalue()},
+    )
+
+    def caller(catchers: list[dict[str, Any]]) -> str:
+        return _machine(
+            sfn,
+            {
+                "StartAt": "Call",
+                "States": {
+                    "Call": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::lambda:invoke",
+                        "Parameters": {"FunctionName": function, "Payload": {}},
+                        "Catch": [{**c, "ResultPath": "$.error"} for c in catchers],
+                        "End": True,
+                    },
+                    "CaughtByName": {"Type": "Pass", "Result": "by name", "End": True},
+                    "CaughtByAll": {"Type": "Pass", "Result": "by States.ALL", "End": True},
+                },
+            },
+        )
+
+    by_all = caller([{"ErrorEquals": ["States.ALL"], "Next": "CaughtByAll"}])
+    by_name = caller(
+        [
+            {"ErrorEquals": ["States.DataLimitExceeded"], "Next": "CaughtByName"},
+            {"ErrorEquals": ["States.ALL"], "Next": "CaughtByAll"},
+        ]
+    )
+
+    uncaught = _finished(sfn, sfn.start_execution(stateMachineArn=by_all)["executionArn"], 60)
+    assert (uncaught["status"], uncaught.get("error")) == ("FAILED", "States.DataLimitExceeded")
+    caught = _finished(sfn, sfn.start_execution(stateMachineArn=by_name)["executionArn"], 60)
+    assert _output(caught) == "by name"

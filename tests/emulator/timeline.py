@@ -14,12 +14,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# Execution history events worth a line, and how to say them.
-_HISTORY_LINES: dict[tuple[str, str], str] = {
-    ("TaskStateEntered", "RunWorkload"): "workload running",
-    ("TaskStateExited", "RunWorkload"): "workload finished",
-    ("TaskStateEntered", "Release"): "releasing",
-    ("TaskStateEntered", "ReleaseAfterError"): "releasing after an error",
+# Execution history events worth a line, how to say them, and whether they
+# come after the NAT Gateway and route changes seen in the same poll (a step
+# that starts once routes are in place) or before them (a release).
+_HISTORY_LINES: dict[tuple[str, str], tuple[str, bool]] = {
+    ("TaskStateEntered", "VerifyEgress"): ("checking egress", True),
+    ("TaskStateEntered", "RunWorkload"): ("workload running", True),
+    ("TaskStateExited", "RunWorkload"): ("workload finished", False),
+    ("TaskStateEntered", "Release"): ("releasing", False),
+    ("TaskStateEntered", "ReleaseAfterError"): ("releasing after an error", False),
 }
 
 
@@ -66,6 +69,11 @@ class Watcher:
         self._executions.append(execution_arn)
 
     def start(self) -> Watcher:
+        # NAT Gateways already deleted (earlier runs: AWS lists them for about
+        # an hour) are history, not news of this watch.
+        for nat in self._describe_nat_gateways():
+            if nat["State"] == "deleted":
+                self._nat_states[nat["NatGatewayId"]] = "deleted"
         self._poll()
         self._thread.start()
         return self
@@ -96,13 +104,18 @@ class Watcher:
         # tell which of two changes seen together came first. They are listed
         # in the order a run makes them (NAT Gateway up, routes, NAT Gateway
         # down), and comparisons of their times treat them as simultaneous.
+        # A run's steps are placed around them by what they follow, and its
+        # end comes last: its release happened before it ended.
         self._tick = round(time.monotonic() - self.started, 1)
+        later: list[tuple[str, str]] = []
         for arn in list(self._executions):
-            self._poll_execution(arn)
+            later += self._poll_execution(arn)
         nat_gateways = self._describe_nat_gateways()
         self._poll_nat_gateways(nat_gateways, ("pending", "available", "failed"))
         self._poll_routes()
         self._poll_nat_gateways(nat_gateways, ("deleting", "deleted"))
+        for what, detail in later:
+            self._record("run", what, detail)
 
     def _record(self, subject: str, what: str, detail: str = "") -> None:
         event = Event(self._tick, subject, what, detail)
@@ -120,8 +133,13 @@ class Watcher:
     ) -> None:
         for nat in nat_gateways:
             nat_id, state = nat["NatGatewayId"], nat["State"]
-            if state not in states or self._nat_states.get(nat_id) == state:
+            previous = self._nat_states.get(nat_id)
+            if state not in states or previous == state:
                 continue
+            if state == "deleted" and previous != "deleting":
+                # A NAT Gateway is `deleting` before it is `deleted`; a short
+                # deletion (or a slow poll) can pass between two looks.
+                self._record(nat_id, "deleting", "(seen first as deleted)")
             self._nat_states[nat_id] = state
             ip = (nat.get("NatGatewayAddresses") or [{}])[0].get("PublicIp")
             detail = f"public IP {ip}" if state == "available" and ip else ""
@@ -153,7 +171,9 @@ class Watcher:
                 else:
                     self._record(key[0], "route changed", f"{destination} -> {target}")
 
-    def _poll_execution(self, arn: str) -> None:
+    def _poll_execution(self, arn: str) -> list[tuple[str, str]]:
+        """Record the steps that come before this poll's EC2 changes; return the others."""
+        later: list[tuple[str, str]] = []
         history = self._sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
         seen = self._seen_history.get(arn, 0)
         for event in history[seen:]:
@@ -161,8 +181,10 @@ class Watcher:
                 event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails") or {}
             ).get("name", "")
             line = _HISTORY_LINES.get((event["type"], name))
-            if line:
-                self._record("run", line)
+            if line and line[1]:
+                later.append((line[0], ""))
+            elif line:
+                self._record("run", line[0])
             if event["type"] in (
                 "ExecutionSucceeded",
                 "ExecutionFailed",
@@ -173,9 +195,9 @@ class Watcher:
                 status = {"TIMEDOUT": "TIMED_OUT"}.get(status, status)
                 self.status[arn] = status
                 details = event.get("executionFailedEventDetails") or {}
-                detail = details.get("error", "")
-                self._record("run", status, detail)
+                later.append((status, details.get("error", "")))
         self._seen_history[arn] = len(history)
+        return later
 
 
 def _target(route: dict[str, Any]) -> str:

@@ -113,9 +113,10 @@ def inventory(aws: LocalAws, prefix: str) -> dict[str, Any]:
 def deployed_states(aws: LocalAws, state_machine_arn: str) -> dict[str, Any]:
     """The deployed definition's states, after checking the rules every definition keeps.
 
-    Valid for AWS's validator; every Task has a timeout, a Retry, and a Catch
-    of States.ALL that leads to ReleaseAfterError (ReleaseAfterError's own
-    leads to RunFailed): no error can skip the teardown.
+    Valid for AWS's validator; every Task has a timeout, a Retry, and Catches
+    of States.ALL and of States.DataLimitExceeded (which States.ALL does not
+    match) that lead to ReleaseAfterError (ReleaseAfterError's own lead to
+    RunFailed): no error can skip the teardown.
     """
     definition = aws.client("stepfunctions").describe_state_machine(
         stateMachineArn=state_machine_arn
@@ -127,7 +128,8 @@ def deployed_states(aws: LocalAws, state_machine_arn: str) -> dict[str, Any]:
             continue
         assert "TimeoutSeconds" in state or "TimeoutSecondsPath" in state, name
         assert state.get("Retry"), name
-        catch_all = [c for c in state.get("Catch", []) if "States.ALL" in c["ErrorEquals"]]
         expected = "RunFailed" if name == "ReleaseAfterError" else "ReleaseAfterError"
-        assert [c["Next"] for c in catch_all] == [expected], name
+        for error in ("States.ALL", "States.DataLimitExceeded"):
+            catchers = [c for c in state.get("Catch", []) if error in c["ErrorEquals"]]
+            assert [c["Next"] for c in catchers] == [expected], (name, error)
     return states

@@ -10,6 +10,7 @@ import pytest
 
 from emulator import settings
 from nat_on_demand import config as configuration
+from nat_on_demand import steps
 from nat_on_demand.errors import InvalidEvent, InvalidRunInput, WorkloadFailed
 from nat_on_demand.handlers import controller
 from unit.conftest import PENDING_SECONDS, Network
@@ -30,11 +31,11 @@ def test_a_whole_run_through_the_handler(environment: Network, clock: settings.C
         {"action": "acquire", "execution_arn": ARN, "execution_input": {"run_label": "unit"}}
     )
     assert acquired["run"] == {
-        "workload_input": {},
         "run_label": "unit",
         "poll_interval_seconds": 7,
         "workload_timeout_seconds": 900,
     }
+    assert acquired["workload"] == {"input": {}}
     nat_id = acquired["nat"]["nat_gateway_id"]
     assert acquired["nat"]["ready"] is False
     assert acquired["nat"]["deadline"] == pytest.approx(time.time() + 600, abs=5)
@@ -97,6 +98,7 @@ def test_a_hold_run_gets_its_window_from_the_input_or_the_module(
     )
 
     assert acquired["run"]["hold_seconds"] == 30
+    assert acquired["workload"] is None
     invoke({"action": "release", "execution_arn": ARN})
 
 
@@ -157,3 +159,20 @@ def test_a_second_run_counts_as_a_reuse(
     metrics = metrics_in(capsys.readouterr().out)
     assert metrics.get("NatGatewayReused") == [1.0]
     assert "NatGatewayCreated" not in metrics
+
+
+def test_an_execution_of_another_state_machine_creates_nothing(
+    environment: Network, monkeypatch: pytest.MonkeyPatch
+):
+    # ARN is an execution of the state machine "unit".
+    own = "arn:aws:states:us-east-1:123456789012:stateMachine:unit"
+    monkeypatch.setenv(configuration.PREFIX + "STATE_MACHINE_ARN", own)
+    configuration.load.cache_clear()
+    foreign = ARN.replace(":execution:unit:", ":execution:someone-elses:")
+
+    invoke({"action": "release", "execution_arn": ARN})
+    with pytest.raises(InvalidEvent, match="is not an execution of"):
+        invoke({"action": "acquire", "execution_arn": foreign, "execution_input": {}})
+
+    assert environment.ec2.describe_nat_gateways()["NatGateways"] == []
+    assert steps.lease_table(environment.config).get().holders == frozenset()

@@ -89,3 +89,30 @@ def test_probe_events_name_the_bad_field():
         events.parse_probe_event({"execution_arn": ARN, "nat_gateway_id": "igw-1"})
     good = {"execution_arn": ARN, "nat_gateway_id": "nat-0a1b2c3d4e5f60718"}
     assert events.parse_probe_event(good) == good
+
+
+def test_a_workload_input_too_big_for_the_run_is_refused_with_its_size():
+    blob = "x" * (64 * 1024)
+
+    with pytest.raises(InvalidRunInput, match=r"workload_input is 655\d\d bytes .* than 65536"):
+        events.parse_run_input({"workload_input": {"blob": blob}})
+    assert events.parse_run_input({"workload_input": {"blob": blob[:-20]}})["workload_input"]
+
+
+def test_an_execution_of_another_state_machine_is_refused():
+    mine = "arn:aws:states:us-east-1:123456789012:stateMachine:nightly"
+
+    events.check_execution_of("arn:aws:states:us-east-1:123456789012:execution:nightly:run-1", mine)
+    for other in (
+        "arn:aws:states:us-east-1:123456789012:execution:nightly-b:run-1",
+        "arn:aws:states:us-east-1:999999999999:execution:nightly:run-1",
+    ):
+        with pytest.raises(InvalidEvent, match="is not an execution of"):
+            events.check_execution_of(other, mine)
+
+
+def test_an_execution_arn_longer_than_aws_allows_is_refused():
+    arn = "arn:aws:states:us-east-1:123456789012:execution:unit:" + "a" * 300
+
+    with pytest.raises(InvalidEvent, match="execution_arn"):
+        events.parse_controller_event({"action": "release", "execution_arn": arn})

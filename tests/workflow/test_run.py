@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from emulator.timeline import Watcher
 from workflow.conftest import Stack
@@ -94,4 +95,68 @@ def test_input_for_another_workload_type_fails_before_anything_is_created(stack:
     assert result["status"] == "FAILED"
     assert result["error"] == "InvalidRunInput"
     assert "hold_seconds applies only to workload type hold" in result["cause"]
+    assert stack.nat_gateways() == nat_gateways_before
+
+
+def _teardown_by_the_run(stack: Stack, execution_arn: str) -> dict[str, Any]:
+    """The result ReleaseAfterError recorded: the run's own teardown, not the reaper's."""
+    events = stack.aws.client("stepfunctions").get_execution_history(
+        executionArn=execution_arn, maxResults=1000
+    )["events"]
+    entered = [
+        e["id"]
+        for e in events
+        if e.get("stateEnteredEventDetails", {}).get("name") == ("ReleaseAfterError")
+    ]
+    assert entered, "the run never reached ReleaseAfterError"
+    succeeded = [
+        e for e in events if e["type"] == "TaskSucceeded" and e["previousEventId"] > entered[0]
+    ]
+    assert succeeded, "ReleaseAfterError did not succeed"
+    return dict(json.loads(succeeded[0]["taskSucceededEventDetails"]["output"])["Payload"])
+
+
+def test_a_large_input_and_a_large_output_fit_side_by_side(stack: Stack):
+    # 60 KiB in, about 210 KiB out: together more than a state's 256 KiB, so
+    # the run must never hold both at once.
+    before = stack.route_tables()
+    workload_input = {"blob": "i" * 60_000, "output_bytes": 150_000}
+
+    result = stack.wait(stack.start({"workload_input": workload_input}))
+    stack.wait_until_no_nat_gateway()
+
+    assert result["status"] == "SUCCEEDED", result
+    output = json.loads(result["output"])
+    assert len(output["workload"]["output"]["padding"]) == 150_000
+    assert output["workload"]["output"]["input"] == workload_input
+    assert "workload_input" not in output["run"]
+    assert stack.route_tables() == before
+
+
+def test_a_workload_output_over_the_state_limit_fails_the_run_after_its_own_teardown(
+    stack: Stack,
+):
+    before = stack.route_tables()
+
+    arn = stack.start({"workload_input": {"output_bytes": 300_000}})
+    result = stack.wait(arn)
+    stack.wait_until_no_nat_gateway()
+
+    assert result["status"] == "FAILED"
+    assert result["error"] == "States.DataLimitExceeded"
+    torn_down = _teardown_by_the_run(stack, arn)
+    assert torn_down["torn_down_nat_gateway_id"]
+    assert {c["action"] for c in torn_down["route_changes"]} == {"deleted"}
+    assert stack.nat_gateways("pending", "available") == []
+    assert stack.route_tables() == before
+
+
+def test_a_workload_input_over_its_limit_fails_before_anything_is_created(stack: Stack):
+    nat_gateways_before = stack.nat_gateways()
+
+    result = stack.wait(stack.start({"workload_input": {"blob": "i" * 70_000}}))
+
+    assert result["status"] == "FAILED"
+    assert result["error"] == "InvalidRunInput"
+    assert "workload_input is 70011 bytes as JSON, more than 65536" in result["cause"]
     assert stack.nat_gateways() == nat_gateways_before

@@ -4,7 +4,9 @@ A real workload would call a partner API here. This one reads the private
 route tables and the NAT Gateway their default route targets, so a run's
 output shows that the routes were in place while the workload ran. With
 {"fail": true} in its input it raises, to show a failed run tearing down;
-with {"sleep_seconds": N} it takes that long first (a slow job).
+with {"sleep_seconds": N} it takes that long first (a slow job); with
+{"output_bytes": N} it adds N bytes of padding to its output (a job with a
+large result: Step Functions refuses a state's data over 256 KiB).
 """
 
 import os
@@ -38,7 +40,9 @@ def handler(event, context):
         found = ec2.describe_nat_gateways(NatGatewayIds=nat_ids)["NatGateways"]
         nat_states = {nat["NatGatewayId"]: nat["State"] for nat in found}
 
+    padding = int(event.get("output_bytes", 0)) if isinstance(event, dict) else 0
     return {
+        "padding": "x" * padding,
         "input": event,
         "default_routes": {
             table_id: (

@@ -26,6 +26,7 @@ metrics = observability.metrics()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = events.parse_controller_event(event)
     config = configuration.load()
+    events.check_execution_of(request["execution_arn"], config.state_machine_arn)
     logger.append_keys(
         step=request["action"],
         execution_arn=request["execution_arn"],
@@ -49,6 +50,7 @@ def _acquire(config: Config, request: dict[str, Any]) -> dict[str, Any]:
         metrics.add_metric(observability.NAT_GATEWAY_CREATED, observability.COUNT, 1)
     elif status.state in nat.LIVE_STATES:
         metrics.add_metric(observability.NAT_GATEWAY_REUSED, observability.COUNT, 1)
+    workload_input = run_input.pop("workload_input")
     return {
         "run": {
             **run_input,
@@ -56,6 +58,10 @@ def _acquire(config: Config, request: dict[str, Any]) -> dict[str, Any]:
             "poll_interval_seconds": config.poll_interval_seconds,
             "workload_timeout_seconds": config.workload_timeout_seconds,
         },
+        # The workload's result replaces this (ResultPath $.workload), so the
+        # run's data never holds the input and the output side by side: their
+        # sum could pass Step Functions' 256 KiB, which no Catch catches.
+        "workload": workloads.state_input(config, workload_input),
         "nat": status.as_dict(deadline),
     }
 
