@@ -121,6 +121,8 @@ _LAMBDA = {
     "type": "lambda",
     "lambda_function_arn": "arn:aws:lambda:us-east-1:123456789012:function:job",
 }
+# A schedule input only a hold workload accepts (the calls run a Lambda).
+_HOLD_INPUT = json.dumps({"hold_seconds": 60})
 _ECS_OK = {
     "cluster_arn": "arn:aws:ecs:us-east-1:123456789012:cluster/jobs",
     "task_definition_arn": "arn:aws:ecs:us-east-1:123456789012:task-definition/job:1",
@@ -215,10 +217,31 @@ def _bad_inputs(vpc: ExistingVpc) -> dict[str, dict]:
             "t-events",
             event_patterns={"inbox": {"event_pattern": "aws.s3", "input": "[1]"}},
         ),
+        "t_reserved": call(
+            "t-reserved",
+            schedules={
+                "reaper": {"schedule_expression": "rate(1 minutes)"},
+                "labelled": {
+                    "schedule_expression": "cron(0 2 * * ? *)",
+                    "input": '{"run_label": "no; semicolons", "hold_seconds": 0}',
+                },
+            },
+            event_patterns={
+                "run-ended": {"event_pattern": '{"source": "aws.s3"}'},
+            },
+        ),
+        "g_tags": call(
+            "g-tags",
+            tags={"aws:cloudformation:stack-name": "x", "owner": "y" * 257},
+            egress_echo_url="https://echo.example:99999/",
+            reaper_schedule_expression="rate(1 minutes)",
+        ),
     }
 
 
-def _bad_combinations(vpc: ExistingVpc, other_vpc_subnet: str) -> dict[str, dict]:
+def _bad_combinations(
+    vpc: ExistingVpc, other_vpc_subnet: str, other_vpc_table: str
+) -> dict[str, dict]:
     """Module calls with valid inputs that do not fit together or with the VPC.
 
     Apart from the variable errors above: Terraform stops before evaluating
@@ -242,6 +265,11 @@ def _bad_combinations(vpc: ExistingVpc, other_vpc_subnet: str) -> dict[str, dict
             "p-other-vpc",
             private_route_table_ids=[],
             private_subnet_ids=[other_vpc_subnet],
+        ),
+        "p_other_vpc_table": call("p-other-vpc-table", private_route_table_ids=[other_vpc_table]),
+        "p_trigger_input": call(
+            "p-trigger-input",
+            schedules={"nightly": {"schedule_expression": "rate(1 day)", "input": _HOLD_INPUT}},
         ),
     }
 
@@ -290,6 +318,17 @@ _EXPECTED_ERRORS = [
     ("t_schedules", "Every schedules input must be a JSON object with only the keys"),
     ("t_events", "Every event_patterns event_pattern must be a non-empty JSON object"),
     ("t_events", "Every event_patterns input must be a JSON object with only the keys"),
+    ("t_events", "Every event_patterns event_pattern field must hold an array"),
+    ("t_reserved", "The schedules key reaper is reserved"),
+    ("t_reserved", "The event_patterns key run-ended is reserved"),
+    ("t_reserved", "Every schedules input run_label must be a string of 1-80"),
+    ("t_reserved", "Every schedules input hold_seconds must be a whole number from 1 to 86400"),
+    ("t_reserved", "Every schedules schedule_expression must be cron("),
+    ("t_reserved", "Every event_patterns event_pattern field must hold an array"),
+    ("g_tags", "Tag keys starting with aws: are reserved by AWS"),
+    ("g_tags", "Every tags key must be 1-128 characters and every value a string of at most 256"),
+    ("g_tags", "egress_echo_url's port must be from 1 to 65535"),
+    ("g_tags", "reaper_schedule_expression must be a rate expression"),
     ("p_neither", "Set private_subnet_ids or private_route_table_ids: the module must know"),
     ("p_both", "Set private_subnet_ids or private_route_table_ids, not both"),
     ("p_ecs_subnets", 'workload.ecs.subnet_ids is required when workload.type = "ecs_task"'),
@@ -297,6 +336,7 @@ _EXPECTED_ERRORS = [
     ("p_probe_unmanaged", "The egress probe's subnets must use the managed route tables"),
     ("p_inside_vpc", "destination_cidr_blocks must not be the VPC's CIDR or inside it"),
     ("p_other_vpc", "the NAT Gateway can only serve its own VPC"),
+    ("p_trigger_input", "schedules.nightly.input: hold_seconds applies only to workload type hold"),
 ]
 
 
@@ -329,8 +369,11 @@ def test_every_bad_input_is_named_at_plan_time(local_aws: LocalAws):
     other_subnet = ec2.create_subnet(VpcId=other_vpc, CidrBlock="10.41.1.0/24")["Subnet"]
 
     variable_stderr = _plan_error(local_aws, _bad_inputs(vpc), "bad-inputs-root")
+    other_table = ec2.create_route_table(VpcId=other_vpc)["RouteTable"]["RouteTableId"]
     combination_stderr = _plan_error(
-        local_aws, _bad_combinations(vpc, other_subnet["SubnetId"]), "bad-combinations-root"
+        local_aws,
+        _bad_combinations(vpc, other_subnet["SubnetId"], other_table),
+        "bad-combinations-root",
     )
 
     # Variable errors name their module call; condition errors name only the
@@ -343,3 +386,4 @@ def test_every_bad_input_is_named_at_plan_time(local_aws: LocalAws):
         if phrase not in (combinations if module.startswith("p_") else errors.get(module, ""))
     ]
     assert missing == [], variable_stderr + combination_stderr
+    assert f"Route table {other_table} is in {other_vpc}" in combinations, combination_stderr
