@@ -7,6 +7,7 @@ import os
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 from emulator.server import LocalAws
 from emulator.terraform import EXAMPLES_DIR, REPO_ROOT, Terraform
@@ -87,6 +88,7 @@ def test_minimal_example_applies_runs_and_destroys_without_a_trace(local_aws: Lo
         assert created["dynamodb"] == ["tfmin-nat-lease"]
         assert "/aws/lambda/tfmin-nat-controller" in created["logs"]
         assert len(created["eip"]) == len(before["eip"]) + 1
+        _check_operations(local_aws, "tfmin-nat", outputs, terraform.show_state())
 
         execution = local_aws.client("stepfunctions").start_execution(
             stateMachineArn=outputs["state_machine_arn"],
@@ -102,6 +104,7 @@ def test_minimal_example_applies_runs_and_destroys_without_a_trace(local_aws: Lo
         )
         _wait_until_no_live_nat(local_aws)
         assert _tables(local_aws, [shared, main]) == tables_before
+        _check_run_telemetry(local_aws, "tfmin-nat", execution)
     finally:
         # A run leaves its NAT Gateway deleting for a moment; AWS refuses to
         # release the Elastic IP until it is deleted (as the emulator does).
@@ -110,6 +113,88 @@ def test_minimal_example_applies_runs_and_destroys_without_a_trace(local_aws: Lo
 
     assert terraform.resources() == []
     assert inventory(local_aws, "tfmin-nat") == before
+
+
+def _module_resources(state: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    """The values of the module's resources of one type, from `terraform show -json`."""
+    return [
+        resource["values"]
+        for child in state["values"]["root_module"].get("child_modules", [])
+        if child["address"] == iam_rules.MODULE
+        for resource in child["resources"]
+        if resource["type"] == resource_type and resource["mode"] == "managed"
+    ]
+
+
+def _check_operations(
+    aws: LocalAws, name: str, outputs: dict[str, Any], state: dict[str, Any]
+) -> None:
+    """What the defaults give an operator: log groups, alarms, the reaper's guards."""
+    logs = aws.client("logs")
+    groups = {
+        g["logGroupName"]: g
+        for g in logs.describe_log_groups(logGroupNamePrefix="/aws/")["logGroups"]
+    }
+    for group in (
+        f"/aws/lambda/{name}-controller",
+        f"/aws/lambda/{name}-reaper",
+        f"/aws/vendedlogs/states/{name}",
+    ):
+        assert groups[group]["retentionInDays"] == 30, group
+
+    machine = aws.client("stepfunctions").describe_state_machine(
+        stateMachineArn=outputs["state_machine_arn"]
+    )
+    logging = machine["loggingConfiguration"]
+    assert logging["level"] == "ERROR"
+    # The run's data stays out of the logs unless asked for (AWS omits a false flag).
+    assert logging.get("includeExecutionData", False) is False
+    destination = logging["destinations"][0]["cloudWatchLogsLogGroup"]["logGroupArn"]
+    assert f":log-group:/aws/vendedlogs/states/{name}:" in destination
+
+    lam = aws.client("lambda")
+    reaper = f"{name}-reaper"
+    assert lam.get_function_concurrency(FunctionName=reaper)["ReservedConcurrentExecutions"] == 1
+    [queue] = _module_resources(state, "aws_sqs_queue")
+    dead_letters = lam.get_function_configuration(FunctionName=reaper)["DeadLetterConfig"]
+    assert dead_letters["TargetArn"] == queue["arn"]
+
+    names = sorted(a["alarm_name"] for a in _module_resources(state, "aws_cloudwatch_metric_alarm"))
+    assert names == sorted(
+        f"{name}-{purpose}"
+        for purpose in (
+            "unheld-nat-gateway",
+            "runs-failed",
+            "reaper-cleanups",
+            "reaper-dead-letters",
+        )
+    )
+    alarms = {
+        a["AlarmName"]: a
+        for a in aws.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
+    }
+    assert sorted(alarms) == names
+    unheld = alarms[f"{name}-unheld-nat-gateway"]
+    assert (unheld["Namespace"], unheld["MetricName"]) == ("NatOnDemand", "UnheldNatGatewaySeconds")
+    assert unheld["Dimensions"] == [{"Name": "service", "Value": name}]
+    # A reaper that stopped reporting must alarm too.
+    assert unheld["TreatMissingData"] == "breaching"
+    cleanups = alarms[f"{name}-reaper-cleanups"]
+    assert (cleanups["MetricName"], cleanups["Threshold"]) == ("ReaperCleanups", 0)
+
+
+def _check_run_telemetry(aws: LocalAws, name: str, execution_arn: str) -> None:
+    """The run's controller logs are JSON lines naming it, with its metrics beside them."""
+    logs = aws.client("logs")
+    events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}-controller")["events"]
+    lines = [json.loads(e["message"]) for e in events if e["message"].startswith("{")]
+    own = [line for line in lines if line.get("execution_arn") == execution_arn]
+    assert {line.get("step") for line in own} >= {"acquire", "attach_routes", "release"}
+    assert any(str(line.get("nat_gateway_id", "")).startswith("nat-") for line in own)
+    metrics = [line["_aws"]["CloudWatchMetrics"][0] for line in lines if "_aws" in line]
+    names = {m["Name"] for metric in metrics for m in metric["Metrics"]}
+    assert {"NatGatewayCreated", "RoutesChanged", "NatGatewayUptimeSeconds"} <= names
+    assert {metric["Namespace"] for metric in metrics} == {"NatOnDemand"}
 
 
 # A root module written under build/, calling the module by a relative path:
