@@ -507,6 +507,7 @@ SCENARIOS = [
         setup=add_blackhole_from_an_earlier_crash,
     ),
     Scenario("two runs started together", overlapping_runs(2, 0.0, 2)),
+    Scenario("two runs staggered", overlapping_runs(2, 1.0, 3)),
     Scenario("five runs started together", overlapping_runs(5, 0.0, 2)),
     Scenario("five runs staggered", overlapping_runs(5, 1.0, 3)),
     Scenario(
