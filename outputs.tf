@@ -114,7 +114,7 @@ output "reaper_function_name" {
 }
 
 output "reaper_log_group_name" {
-  description = "CloudWatch log group of the reaper; every clean-up it logs means a run did not clean up after itself."
+  description = "CloudWatch log group of the reaper; every clean-up it logs at WARNING means a run did not clean up after itself."
   value       = aws_cloudwatch_log_group.reaper.name
 }
 

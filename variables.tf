@@ -230,7 +230,7 @@ variable "workload" {
 }
 
 variable "poll_interval_seconds" {
-  description = "Seconds the state machine waits between checks of a pending NAT Gateway. Each check is one Lambda call and two state transitions. 1 to 300."
+  description = "Seconds the state machine waits between checks of a pending NAT Gateway. Each check is one Lambda call and three state transitions. 1 to 300."
   type        = number
   default     = 10
   nullable    = false

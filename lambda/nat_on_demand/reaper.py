@@ -44,6 +44,11 @@ class Sweep:
     torn_down: list[str] = field(default_factory=list)
     routes_deleted: list[routes.RouteChange] = field(default_factory=list)
     broken_locks: list[str] = field(default_factory=list)
+    # Of torn_down, those whose idle grace had ended: work the reaper is
+    # meant to do, not a clean-up after a run.
+    grace_ended: list[str] = field(default_factory=list)
+    # How long each NAT Gateway torn down in this pass had existed, when known.
+    uptimes: list[float] = field(default_factory=list)
     # Seconds since the longest-unheld live NAT Gateway was last held (or created).
     unheld_seconds: float = 0.0
 
@@ -53,13 +58,18 @@ class Sweep:
             "torn_down_nat_gateway_ids": self.torn_down,
             "routes_deleted": [change.as_dict() for change in self.routes_deleted],
             "broken_locks": self.broken_locks,
+            "idle_grace_ended_nat_gateway_ids": self.grace_ended,
             "unheld_seconds": self.unheld_seconds,
         }
 
     @property
     def cleaned_up(self) -> int:
-        """How many things this pass had to clean: each one means a run did not."""
-        return len(self.released_holders) + len(self.torn_down) + len(self.routes_deleted)
+        """How many things this pass had to clean: each one means a run did not.
+
+        A NAT Gateway deleted because its idle grace ended is not one.
+        """
+        unexpected = [nat_id for nat_id in self.torn_down if nat_id not in self.grace_ended]
+        return len(self.released_holders) + len(unexpected) + len(self.routes_deleted)
 
 
 def reap(config: Config, execution_status: ExecutionStatus, name: str) -> Sweep:
@@ -92,6 +102,8 @@ def _release_ended_holders(
         sweep.released_holders.append(holder)
         if result.torn_down_nat_gateway_id is not None:
             sweep.torn_down.append(result.torn_down_nat_gateway_id)
+        if result.uptime_seconds is not None:
+            sweep.uptimes.append(result.uptime_seconds)
         sweep.routes_deleted.extend(result.route_changes)
 
 
@@ -122,12 +134,18 @@ def _retire_unused(
         if time.time() < lease.idle_until or not table.retire_idle(lease, by=name):
             return
         logger.info("Idle grace ended", extra={"nat_gateway_id": nat_id})
+        sweep.grace_ended.append(nat_id)
     elif table.retire_unheld(lease, by=name):
         logger.warning("NAT Gateway had no holder", extra={"nat_gateway_id": nat_id})
     else:
         return
-    sweep.routes_deleted.extend(steps.teardown(config, nat_id, lease.nat_history).route_changes)
+    done = steps.teardown(config, nat_id, lease.nat_history)
+    # Routes of an idle NAT Gateway were removed by the last release; any
+    # found now were left behind, and count as a clean-up.
+    sweep.routes_deleted.extend(done.route_changes)
     sweep.torn_down.append(nat_id)
+    if done.uptime_seconds is not None:
+        sweep.uptimes.append(done.uptime_seconds)
 
 
 def _tear_down_orphans(config: Config, lease: Lease, sweep: Sweep) -> None:

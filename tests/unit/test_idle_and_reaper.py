@@ -181,8 +181,13 @@ def test_reaper_keeps_an_idle_nat_gateway_until_its_grace_ends(
 
     assert reaper.reap(network.config, statuses(), name="reaper:1").torn_down == []
     later(monkeypatch, 601)
-    assert reaper.reap(network.config, statuses(), name="reaper:2").torn_down == [nat_id]
+    sweep = reaper.reap(network.config, statuses(), name="reaper:2")
+    assert sweep.torn_down == [nat_id]
     assert network.nat_state(nat_id) == nat.DELETING
+    # The grace ending is the reaper's own work, not a clean-up after a run.
+    assert sweep.grace_ended == [nat_id]
+    assert sweep.cleaned_up == 0
+    assert sweep.uptimes and sweep.uptimes[0] > 600
 
 
 def test_reaper_finishes_a_teardown_that_stopped_before_the_delete(

@@ -72,7 +72,9 @@ def test_a_stopped_run_is_released_from_its_status_change_event(
     assert result["released_holders"] == [ARN]
     assert result["torn_down_nat_gateway_ids"] == [acquired["nat"]["nat_gateway_id"]]
     # One holder released, one NAT Gateway torn down, one route in each of two tables.
-    assert metrics_in(capsys.readouterr().out)["ReaperCleanups"] == [4.0]
+    metrics = metrics_in(capsys.readouterr().out)
+    assert metrics["ReaperCleanups"] == [4.0]
+    assert len(metrics["NatGatewayUptimeSeconds"]) == 1
 
 
 @pytest.mark.parametrize(

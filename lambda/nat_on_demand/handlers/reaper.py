@@ -37,14 +37,19 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return execution_status(execution_arn)
 
     sweep = reaper.reap(config, status_of, name=f"reaper:{context.aws_request_id}")
-    # Every clean-up means a run did not clean up after itself; an unheld NAT
-    # Gateway is billed for nobody (an idle grace included, up to its end).
+    # Every clean-up means a run did not clean up after itself (an idle grace
+    # ending is not one); an unheld NAT Gateway is billed for nobody (an idle
+    # grace included, up to its end).
     metrics.add_metric(observability.REAPER_CLEANUPS, observability.COUNT, sweep.cleaned_up)
+    for uptime in sweep.uptimes:
+        metrics.add_metric(observability.NAT_GATEWAY_UPTIME, observability.SECONDS, uptime)
     metrics.add_metric(
         observability.UNHELD_NAT_GATEWAY, observability.SECONDS, sweep.unheld_seconds
     )
     if sweep.cleaned_up:
         logger.warning("Reaper cleaned up", extra=sweep.as_dict())
+    elif sweep.grace_ended:
+        logger.info("Reaper ended an idle grace", extra=sweep.as_dict())
     else:
         logger.info("Reaper found nothing to clean")
     return {"trigger": request["trigger"], **sweep.as_dict()}
