@@ -60,7 +60,7 @@ def _acquire(config: Config, request: dict[str, Any]) -> dict[str, Any]:
         },
         # The workload's result replaces this (ResultPath $.workload), so the
         # run's data never holds the input and the output side by side: their
-        # sum could pass Step Functions' 256 KiB, which no Catch catches.
+        # sum could pass Step Functions' 256 KiB (States.DataLimitExceeded).
         "workload": workloads.state_input(config, workload_input),
         "nat": status.as_dict(deadline),
     }
