@@ -30,14 +30,18 @@ class _Looks:
         return {"RouteTables": [{"RouteTableId": "rtb-1", "Routes": routes}]}
 
 
-def _watch(looks: _Looks, polls: int) -> list[tuple[str, str]]:
-    watcher = Watcher(
+def _watcher(looks: _Looks) -> Watcher:
+    return Watcher(
         lambda _service: looks,
         tag=("nat-on-demand:instance", "t"),
         route_table_ids=["rtb-1"],
         destinations=["0.0.0.0/0"],
         interval=3600,
     )
+
+
+def _watch(looks: _Looks, polls: int) -> list[tuple[str, str]]:
+    watcher = _watcher(looks)
     for _ in range(polls):
         watcher._poll()
     return [(e.subject, e.what) for e in watcher.events]
@@ -67,14 +71,7 @@ def test_a_deletion_seen_under_way_is_recorded_once():
 
 
 def test_a_nat_gateway_deleted_before_the_watch_began_is_not_news():
-    looks = _Looks(["deleted"], [False])
-    watcher = Watcher(
-        lambda _service: looks,
-        tag=("nat-on-demand:instance", "t"),
-        route_table_ids=["rtb-1"],
-        destinations=["0.0.0.0/0"],
-        interval=3600,
-    )
+    watcher = _watcher(_Looks(["deleted"], [False]))
 
     watcher.start()
     watcher.stop()
