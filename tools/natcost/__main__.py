@@ -85,7 +85,13 @@ def _parser() -> argparse.ArgumentParser:
     add("--azs", type=int, default=1, help="NAT Gateways of the always-on setup, 1 per AZ (1)")
     add("--nat-create-seconds", type=float, default=100.0, help="until available (100)")
     add("--poll-interval-seconds", type=float, default=10.0, help="module default (10)")
-    add("--lambda-ms", type=float, default=1000.0, help="controller call, reaper pass (1000)")
+    add(
+        "--lambda-ms",
+        type=float,
+        default=1000.0,
+        help="billed ms per controller call and per reaper pass (1000, a cautious bound: "
+        "make bench measured 40-70 ms warm)",
+    )
     add("--days", type=float, default=30.0, help="days in the month (30; 30.42 for 730 h)")
     add("--brief", action="store_true", help="only the table and the verdict")
     add("--prices", type=Path, default=PRICES_FILE, help="price file (pricing/prices.toml)")
