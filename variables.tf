@@ -73,9 +73,9 @@ variable "destination_cidr_blocks" {
   validation {
     condition = alltrue([
       for cidr in var.destination_cidr_blocks :
-      can(cidrhost(cidr, 0)) && can(regex("^[0-9.]+/[0-9]+$", cidr)) && try(cidrhost(cidr, 0) == split("/", cidr)[0], false)
+      can(cidrhost(cidr, 0)) && can(regex("^[0-9.]+/(0|[1-9][0-9]?)$", cidr)) && try(cidrhost(cidr, 0) == split("/", cidr)[0], false)
     ])
-    error_message = "Every destination_cidr_blocks entry must be an IPv4 CIDR block written with its network address, such as 203.0.113.0/24 (not 203.0.113.7/24)."
+    error_message = "Every destination_cidr_blocks entry must be an IPv4 CIDR block written with its network address and a plain prefix length, such as 203.0.113.0/24 (not 203.0.113.7/24 or 203.0.113.0/024): EC2 reports routes in that form, and the module finds its routes by it."
   }
 
   validation {
@@ -485,13 +485,18 @@ variable "tags" {
   }
 
   validation {
-    condition     = length(var.tags) <= 48
-    error_message = "tags must hold at most 48 tags: AWS allows 50 per resource, and the module adds nat-on-demand:instance and a Name."
+    condition     = length(var.tags) <= 46
+    error_message = "tags must hold at most 46 tags: AWS allows 50 per resource, and the module adds four to each NAT Gateway (Name and three nat-on-demand: tags)."
   }
 
   validation {
     condition     = alltrue([for key, value in var.tags : try(length(key) >= 1 && length(key) <= 128 && length(value) <= 256, false)])
     error_message = "Every tags key must be 1-128 characters and every value a string of at most 256 characters (not null)."
+  }
+
+  validation {
+    condition     = alltrue([for key, value in var.tags : try(can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$", key)) && can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$", value)), false)])
+    error_message = "Every tags key and value may hold only letters, digits, spaces and _.:/=+-@ (IAM and Lambda refuse other characters in tags)."
   }
 }
 

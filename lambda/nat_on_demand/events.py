@@ -14,7 +14,16 @@ from aws_lambda_powertools.utilities.validation import SchemaValidationError, va
 
 from nat_on_demand.errors import InvalidEvent, InvalidRunInput
 
-EXECUTION_ARN = r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:execution:[A-Za-z0-9_.-]+:[^:\s]+$"
+# An execution's name: 1-80 characters, none of them whitespace, brackets,
+# wildcards, control characters or any of "#%\^|~`$&,;:/ (Step Functions'
+# rules).
+# ($ is written \x24: the schema library turns every "$" into an end anchor.)
+EXECUTION_NAME = r"[^\s<>{}\[\]?*\"#%\\^|~`\x24&,;:/\x00-\x1f\x7f-\x9f]{1,80}"
+EXECUTION_ARN = (
+    r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:execution:[A-Za-z0-9_.-]{1,80}:"
+    + EXECUTION_NAME
+    + "$"
+)
 NAT_GATEWAY_ID = r"^nat-[0-9a-f]{8,17}$"
 
 # An execution ARN is at most 256 characters (names of 80 and less).
@@ -175,7 +184,9 @@ def parse_run_input(execution_input: Any) -> dict[str, Any]:
     except SchemaValidationError as error:
         raise InvalidRunInput(_describe(error, "execution input")) from error
     run_input.setdefault("workload_input", {})
-    size = len(json.dumps(run_input["workload_input"], separators=(",", ":")).encode())
+    # Step Functions counts UTF-8 bytes: non-ASCII characters stay unescaped.
+    text = json.dumps(run_input["workload_input"], separators=(",", ":"), ensure_ascii=False)
+    size = len(text.encode())
     if size > MAX_WORKLOAD_INPUT_BYTES:
         raise InvalidRunInput(
             f"execution input: workload_input is {size} bytes as JSON, more than "

@@ -124,7 +124,7 @@ def ecs_overrides(config: Config, workload_input: Any) -> dict[str, Any]:
             for name, value in sorted(workload_input["environment"].items())
         ]
     overrides = {"ContainerOverrides": [override]}
-    if len(json.dumps(overrides, separators=(",", ":"))) > _ECS_OVERRIDES_LIMIT:
+    if len(json.dumps(overrides, separators=(",", ":"), ensure_ascii=False)) > _ECS_OVERRIDES_LIMIT:
         raise InvalidRunInput(
             "execution input: workload_input is too large for ECS container overrides "
             f"(at most {_ECS_OVERRIDES_LIMIT} characters of JSON)"

@@ -315,6 +315,11 @@ def _bad_inputs(vpc: ExistingVpc) -> dict[str, dict]:
                 "run-ended": {"event_pattern": '{"source": "aws.s3"}'},
             },
         ),
+        "g_tags_count": call(
+            "g-tags-count",
+            tags={**{f"t{i}": "v" for i in range(46)}, "cost#center": "Smith, J"},
+            destination_cidr_blocks=["0.0.0.0/00"],
+        ),
         "g_tags": call(
             "g-tags",
             tags={"aws:cloudformation:stack-name": "x", "owner": "y" * 257},
@@ -411,6 +416,9 @@ _EXPECTED_ERRORS = [
     ("t_reserved", "Every schedules schedule_expression must be cron("),
     ("t_reserved", "Every event_patterns event_pattern field must hold an array"),
     ("g_tags", "Tag keys starting with aws: are reserved by AWS"),
+    ("g_tags_count", "tags must hold at most 46 tags"),
+    ("g_tags_count", "Every tags key and value may hold only letters, digits, spaces"),
+    ("g_tags_count", "a plain prefix length"),
     ("g_tags", "Every tags key must be 1-128 characters and every value a string of at most 256"),
     ("g_tags", "egress_echo_url's port must be from 1 to 65535"),
     ("g_tags", "reaper_schedule_expression must be a rate expression"),

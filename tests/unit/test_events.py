@@ -116,3 +116,26 @@ def test_an_execution_arn_longer_than_aws_allows_is_refused():
 
     with pytest.raises(InvalidEvent, match="execution_arn"):
         events.parse_controller_event({"action": "release", "execution_arn": arn})
+
+
+@pytest.mark.parametrize(
+    "name", ["run/1", "run$1", "run%20", "run#1", "a" * 81, "run 1", "r\x00n", "<run>", "run?"]
+)
+def test_an_execution_name_step_functions_would_refuse_is_refused(name: str):
+    arn = "arn:aws:states:us-east-1:123456789012:execution:unit:" + name
+
+    with pytest.raises(InvalidEvent, match="execution_arn"):
+        events.parse_controller_event({"action": "release", "execution_arn": arn})
+
+
+def test_execution_names_step_functions_accepts_are_accepted():
+    for name in ("a" * 80, "nightly-2026-12-04T02.00", "läuft", "b4b7c6a2-uuid_like.1"):
+        arn = "arn:aws:states:us-east-1:123456789012:execution:unit:" + name
+        assert events.parse_controller_event({"action": "release", "execution_arn": arn})
+
+
+def test_workload_input_size_counts_utf8_bytes_as_step_functions_does():
+    # 30,000 two-byte characters: 60,008 bytes as UTF-8 JSON, under the limit.
+    assert events.parse_run_input({"workload_input": {"k": "é" * 30_000}})
+    with pytest.raises(InvalidRunInput, match=r"workload_input is 66008 bytes"):
+        events.parse_run_input({"workload_input": {"k": "é" * 33_000}})

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
 from emulator import settings
 from nat_on_demand import config as configuration
-from nat_on_demand.errors import InvalidEvent
+from nat_on_demand.errors import AwsError, InvalidEvent
 from nat_on_demand.handlers import controller
 from nat_on_demand.handlers import reaper as reaper_handler
 from unit.conftest import PENDING_SECONDS, Network
@@ -89,3 +91,21 @@ def test_a_stopped_run_is_released_from_its_status_change_event(
 def test_bad_reaper_events_name_the_field(reaper_environment: Network, event: dict, field: str):
     with pytest.raises(InvalidEvent, match=field):
         reap(json.loads(json.dumps(event)))
+
+
+def test_an_arn_step_functions_calls_invalid_is_an_execution_that_is_not_running(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # No execution can have such an ARN: the reaper drops its holder instead
+    # of failing every pass (and every clean-up after it) on it.
+    client = boto3.client("stepfunctions", region_name="us-east-1")
+    stubber = Stubber(client)
+    bad = ARN + "-but-invalid"
+    stubber.add_client_error("describe_execution", "InvalidArn", "Invalid Arn")
+    stubber.add_client_error("describe_execution", "AccessDeniedException", "no")
+    monkeypatch.setattr(reaper_handler.aws, "stepfunctions", lambda: client)
+
+    with stubber:
+        assert reaper_handler.execution_status(bad) is None
+        with pytest.raises(AwsError, match="DescribeExecution"):
+            reaper_handler.execution_status(bad)

@@ -60,7 +60,8 @@ def execution_status(execution_arn: str) -> str | None:
     try:
         described = aws.stepfunctions().describe_execution(executionArn=execution_arn)
     except ClientError as error:
-        if aws.error_code(error) == "ExecutionDoesNotExist":
+        # InvalidArn: no execution can have that ARN, so none is running.
+        if aws.error_code(error) in ("ExecutionDoesNotExist", "InvalidArn"):
             return None
         raise aws.to_domain_error(error, f"DescribeExecution {execution_arn}") from error
     return str(described["status"])
