@@ -8,6 +8,7 @@ ignored, tag filters ignored, routes never blackhole...).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -20,6 +21,7 @@ from moto import mock_aws
 from emulator import ec2 as ec2_fidelity
 from emulator import settings
 from emulator.server import install_fidelity_patches
+from nat_on_demand import steps
 from nat_on_demand.config import Config
 
 PENDING_SECONDS = 100.0
@@ -155,3 +157,20 @@ def environment(network: Network, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     configuration.load.cache_clear()
     yield network
     configuration.load.cache_clear()
+
+
+def run_until_ready(network: Network, clock: settings.Clock, holder: str) -> str:
+    """Acquire for `holder` and poll, the clock moving, until the NAT Gateway is available."""
+    status = steps.acquire(network.config, holder)
+    while not status.ready:
+        clock.advance(10)
+        status = steps.poll(network.config, holder, status.nat_gateway_id, time.time() + 600)
+    assert status.nat_gateway_id is not None
+    return status.nat_gateway_id
+
+
+def run_until_routed(network: Network, clock: settings.Clock, holder: str) -> str:
+    """run_until_ready, then the routes attached: a run as its workload starts."""
+    nat_id = run_until_ready(network, clock, holder)
+    steps.attach_routes(network.config, holder, nat_id)
+    return nat_id

@@ -9,20 +9,10 @@ import pytest
 
 from emulator import settings
 from nat_on_demand import nat, reaper, routes, steps
-from unit.conftest import PENDING_SECONDS, Network
+from unit.conftest import PENDING_SECONDS, Network, run_until_routed
 
 RUN_A = "arn:aws:states:us-east-1:123456789012:execution:unit:a"
 RUN_B = "arn:aws:states:us-east-1:123456789012:execution:unit:b"
-
-
-def routed(network: Network, clock: settings.Clock, holder: str) -> str:
-    status = steps.acquire(network.config, holder)
-    while not status.ready:
-        clock.advance(10)
-        status = steps.poll(network.config, holder, status.nat_gateway_id, time.time() + 600)
-    assert status.nat_gateway_id is not None
-    steps.attach_routes(network.config, holder, status.nat_gateway_id)
-    return status.nat_gateway_id
 
 
 def idle_network(network: Network, seconds: int = 600, **more: object) -> Network:
@@ -54,7 +44,7 @@ def test_last_release_under_idle_grace_keeps_the_nat_gateway_without_routes(
     network: Network, clock: settings.Clock
 ):
     before = network.tables()
-    nat_id = routed(idle_network(network), clock, RUN_A)
+    nat_id = run_until_routed(idle_network(network), clock, RUN_A)
 
     result = steps.release(network.config, RUN_A)
 
@@ -69,7 +59,7 @@ def test_last_release_under_idle_grace_keeps_the_nat_gateway_without_routes(
 def test_back_to_back_run_reuses_the_idle_nat_gateway_at_once(
     network: Network, clock: settings.Clock
 ):
-    nat_id = routed(idle_network(network), clock, RUN_A)
+    nat_id = run_until_routed(idle_network(network), clock, RUN_A)
     steps.release(network.config, RUN_A)
 
     status = steps.acquire(network.config, RUN_B)
@@ -79,7 +69,8 @@ def test_back_to_back_run_reuses_the_idle_nat_gateway_at_once(
 
 
 def test_idle_grace_ends_before_the_next_billed_hour(network: Network, clock: settings.Clock):
-    nat_id = routed(idle_network(network, 3600, idle_within_billed_hour=True), clock, RUN_A)
+    within_the_hour = idle_network(network, 3600, idle_within_billed_hour=True)
+    nat_id = run_until_routed(within_the_hour, clock, RUN_A)
 
     until = steps.idle_deadline(network.config, nat_id)
 
@@ -91,7 +82,8 @@ def test_idle_grace_ends_before_the_next_billed_hour(network: Network, clock: se
 def test_no_idle_grace_when_the_billed_hour_is_nearly_over(
     network: Network, clock: settings.Clock, monkeypatch: pytest.MonkeyPatch
 ):
-    nat_id = routed(idle_network(network, 3600, idle_within_billed_hour=True), clock, RUN_A)
+    within_the_hour = idle_network(network, 3600, idle_within_billed_hour=True)
+    nat_id = run_until_routed(within_the_hour, clock, RUN_A)
     later(monkeypatch, 3500)
 
     result = steps.release(network.config, RUN_A)
@@ -103,7 +95,7 @@ def test_no_idle_grace_when_the_billed_hour_is_nearly_over(
 def test_new_run_waits_while_an_idle_release_removes_routes(
     network: Network, clock: settings.Clock
 ):
-    nat_id = routed(idle_network(network), clock, RUN_A)
+    nat_id = run_until_routed(idle_network(network), clock, RUN_A)
     table = steps.lease_table(network.config)
     assert table.leave_as_last_idle(RUN_A, table.get(), int(time.time()) + 600)
 
@@ -119,7 +111,7 @@ def test_new_run_waits_while_an_idle_release_removes_routes(
 def test_a_stale_lock_is_broken_by_a_waiting_run(
     network: Network, clock: settings.Clock, monkeypatch: pytest.MonkeyPatch
 ):
-    nat_id = routed(idle_network(network), clock, RUN_A)
+    nat_id = run_until_routed(idle_network(network), clock, RUN_A)
     table = steps.lease_table(network.config)
     table.leave_as_last_idle(RUN_A, table.get(), int(time.time()) + 600)
     later(monkeypatch, steps.lock_stale_after(network.config) + 1)
@@ -134,7 +126,7 @@ def test_retried_idle_release_finishes_the_route_removal(
     network: Network, clock: settings.Clock, monkeypatch: pytest.MonkeyPatch
 ):
     before = network.tables()
-    routed(idle_network(network), clock, RUN_A)
+    run_until_routed(idle_network(network), clock, RUN_A)
     with monkeypatch.context() as patch:
         patch.setattr(routes, "detach", lambda *a, **k: (_ for _ in ()).throw(RuntimeError()))
         with pytest.raises(RuntimeError):
@@ -151,7 +143,7 @@ def test_retried_idle_release_finishes_the_route_removal(
 
 def test_reaper_releases_an_ended_run_and_tears_down(network: Network, clock: settings.Clock):
     before = network.tables()
-    nat_id = routed(network, clock, RUN_A)
+    nat_id = run_until_routed(network, clock, RUN_A)
 
     sweep = reaper.reap(network.config, statuses(a="ABORTED"), name="reaper:1")
 
@@ -162,7 +154,7 @@ def test_reaper_releases_an_ended_run_and_tears_down(network: Network, clock: se
 
 
 def test_reaper_leaves_a_healthy_run_alone(network: Network, clock: settings.Clock):
-    nat_id = routed(network, clock, RUN_A)
+    nat_id = run_until_routed(network, clock, RUN_A)
     before = network.tables()
 
     sweep = reaper.reap(network.config, statuses(a="RUNNING"), name="reaper:1")
@@ -176,7 +168,7 @@ def test_reaper_leaves_a_healthy_run_alone(network: Network, clock: settings.Clo
 def test_reaper_keeps_an_idle_nat_gateway_until_its_grace_ends(
     network: Network, clock: settings.Clock, monkeypatch: pytest.MonkeyPatch
 ):
-    nat_id = routed(idle_network(network), clock, RUN_A)
+    nat_id = run_until_routed(idle_network(network), clock, RUN_A)
     steps.release(network.config, RUN_A)
 
     assert reaper.reap(network.config, statuses(), name="reaper:1").torn_down == []
@@ -194,7 +186,7 @@ def test_reaper_finishes_a_teardown_that_stopped_before_the_delete(
     network: Network, clock: settings.Clock, monkeypatch: pytest.MonkeyPatch
 ):
     before = network.tables()
-    nat_id = routed(network, clock, RUN_A)
+    nat_id = run_until_routed(network, clock, RUN_A)
     with monkeypatch.context() as patch:
         patch.setattr(nat, "delete", lambda _id: (_ for _ in ()).throw(RuntimeError("crash")))
         with pytest.raises(RuntimeError):
@@ -220,7 +212,7 @@ def test_reaper_tears_down_a_nat_gateway_no_lease_points_at(
 
 
 def test_reaper_deletes_only_our_dead_routes(network: Network, clock: settings.Clock):
-    nat_id = routed(network, clock, RUN_A)
+    nat_id = run_until_routed(network, clock, RUN_A)
     steps.release(network.config, RUN_A)
     clock.advance(100)
     ours, theirs = network.private_route_table_ids
@@ -245,7 +237,7 @@ def test_reaper_deletes_only_our_dead_routes(network: Network, clock: settings.C
 
 
 def test_reaper_twice_changes_nothing_more(network: Network, clock: settings.Clock):
-    routed(network, clock, RUN_A)
+    run_until_routed(network, clock, RUN_A)
     reaper.reap(network.config, statuses(a="TIMED_OUT"), name="reaper:1")
     after = network.tables()
 

@@ -10,7 +10,13 @@ from emulator import ec2 as ec2_fidelity
 from emulator import settings
 from nat_on_demand import nat, routes, steps
 from nat_on_demand.errors import LeaseLost, NatGatewayFailed, NatGatewayTimeout
-from unit.conftest import DELETING_SECONDS, PENDING_SECONDS, Network
+from unit.conftest import (
+    DELETING_SECONDS,
+    PENDING_SECONDS,
+    Network,
+    run_until_ready,
+    run_until_routed,
+)
 
 RUN_A = "arn:aws:states:us-east-1:123456789012:execution:unit:a"
 RUN_B = "arn:aws:states:us-east-1:123456789012:execution:unit:b"
@@ -20,16 +26,6 @@ def live_nat_gateways(network: Network) -> list[dict]:
     return network.ec2.describe_nat_gateways(
         Filters=[{"Name": "state", "Values": ["pending", "available"]}]
     )["NatGateways"]
-
-
-def run_until_routed(network: Network, clock: settings.Clock, holder: str) -> str:
-    status = steps.acquire(network.config, holder)
-    while not status.ready:
-        clock.advance(10)
-        status = steps.poll(network.config, holder, status.nat_gateway_id, time.time() + 600)
-    assert status.nat_gateway_id is not None
-    steps.attach_routes(network.config, holder, status.nat_gateway_id)
-    return status.nat_gateway_id
 
 
 def test_acquire_creates_one_pending_nat_gateway(network: Network):
@@ -216,15 +212,6 @@ def test_attach_refuses_a_run_that_no_longer_holds_the_lease(
         steps.attach_routes(network.config, RUN_A, nat_id)
 
     assert network.tables() == before
-
-
-def run_until_ready(network: Network, clock: settings.Clock, holder: str) -> str:
-    status = steps.acquire(network.config, holder)
-    while not status.ready:
-        clock.advance(10)
-        status = steps.poll(network.config, holder, status.nat_gateway_id, time.time() + 600)
-    assert status.nat_gateway_id is not None
-    return status.nat_gateway_id
 
 
 def test_attach_takes_back_routes_added_after_a_teardown_retired_the_nat_gateway(
